@@ -1,0 +1,193 @@
+"""The command line: the composition root.
+
+Each command parses its arguments, loads the configuration, builds the
+objects it needs and calls the library; nothing else happens here. Errors a
+user can fix (:class:`~mailtrack.errors.MailtrackError`) end as one clear line
+on stderr and a non-zero exit; anything else is a bug, reported as such, with
+the traceback under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.engine import Engine, make_url
+
+from mailtrack import __version__
+from mailtrack.config import Config, find_config_path, load_config
+from mailtrack.errors import ConfigError, ConfigProblem, MailtrackError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE in sysexits.h
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class AppContext:
+    """What every command gets: where the config is, and whether to show tracebacks."""
+
+    config_option: str | None
+    debug: bool
+    _config: Config | None = None
+
+    def config(self) -> Config:
+        """The validated configuration; raises ConfigError when there is none or it is broken."""
+        if self._config is None:
+            path = find_config_path(self.config_option)
+            if path is None:
+                raise ConfigError(
+                    "mailtrack.toml",
+                    [
+                        ConfigProblem(
+                            "(file)",
+                            "no configuration file: pass --config FILE, set MAILTRACK_CONFIG, "
+                            "or create ./mailtrack.toml (see config.example.toml)",
+                        )
+                    ],
+                )
+            self._config = load_config(path)
+        return self._config
+
+    @contextmanager
+    def engine(self) -> Iterator[Engine]:
+        """An engine on the configured database, disposed of when the command ends."""
+        from mailtrack.db.session import make_engine
+
+        engine = make_engine(self.config().database.url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def handle_errors(function: F) -> F:
+    """Turn errors into the exit policy: one line and a status, or a traceback with --debug."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app: AppContext = click.get_current_context().obj
+        try:
+            return function(*args, **kwargs)
+        except ConfigError as error:
+            if app.debug:
+                raise
+            first = error.problems[0] if error.problems else None
+            more = len(error.problems) - 1
+            hint = f" (and {more} more: run `mailtrack check-config`)" if more > 0 else ""
+            _fail(f"{error.path}: {first}{hint}", error.exit_code)
+        except MailtrackError as error:
+            if app.debug:
+                raise
+            _fail(str(error), error.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except Exception as error:
+            if app.debug:
+                raise
+            _fail(
+                f"internal error: {type(error).__name__}: {error} "
+                "(this is a bug; run with --debug for the traceback)",
+                EXIT_INTERNAL,
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"mailtrack: {message}", err=True)
+    sys.exit(code)
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: the password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_option",
+    metavar="FILE",
+    help="Configuration file (default: $MAILTRACK_CONFIG, else ./mailtrack.toml).",
+)
+@click.option("--debug", is_flag=True, help="Log everything and show tracebacks.")
+@click.version_option(__version__, prog_name="mailtrack")
+@click.pass_context
+def main(context: click.Context, config_option: str | None, debug: bool) -> None:
+    """mailtrack: a written, confirmed record of what was agreed in meetings."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    context.obj = AppContext(config_option=config_option, debug=debug)
+
+
+@main.command("check-config")
+@click.pass_obj
+@handle_errors
+def check_config(app: AppContext) -> None:
+    """Validate the configuration file and report every problem at once."""
+    try:
+        config = app.config()
+    except ConfigError as error:
+        click.echo(error.render(), err=True)
+        sys.exit(error.exit_code)
+    sources = ["imap"] if config.imap is not None else ["none configured"]
+    click.echo(f"{config.path}: OK")
+    click.echo(f"  tracker   {config.tracker.name} <{config.tracker.address}>")
+    click.echo(f"  organizers {', '.join(config.tracker.organizers) or '(nobody)'}")
+    click.echo(f"  timezone  {config.tracker.timezone.key}, language {config.tracker.language}")
+    click.echo(f"  data_dir  {config.tracker.data_dir}")
+    click.echo(f"  database  {redact_url(config.database.url)}")
+    click.echo(f"  sources   {', '.join(sources)}")
+    if config.smtp is not None:
+        click.echo(f"  smtp      {config.smtp.host}:{config.smtp.port} ({config.smtp.security})")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+@handle_errors
+def db_upgrade(app: AppContext) -> None:
+    """Create or migrate the database schema to this version's."""
+    from mailtrack.db.migrate import upgrade
+
+    with app.engine() as engine:
+        before, after = upgrade(engine)
+    where = redact_url(app.config().database.url)
+    if before == after:
+        click.echo(f"database already at {after}: {where}")
+    else:
+        click.echo(f"database upgraded {before or '(empty)'} -> {after}: {where}")
+
+
+@db_group.command("current")
+@click.pass_obj
+@handle_errors
+def db_current(app: AppContext) -> None:
+    """Show the schema revision of the database and the one this code needs."""
+    from mailtrack.db.migrate import current_revision, head_revision
+
+    with app.engine() as engine:
+        current = current_revision(engine)
+    click.echo(f"database {current or '(empty)'}, code {head_revision()}")
+
+
+def run() -> None:  # pragma: no cover - console entry used by `python -m mailtrack`
+    main(prog_name="mailtrack")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

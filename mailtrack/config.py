@@ -1,0 +1,597 @@
+"""Configuration: a TOML file turned into typed, frozen objects, validated at start.
+
+The file is read with :mod:`tomllib` and checked section by section; every
+problem (unknown key, wrong type, bad duration, unknown time zone, unset
+environment variable for a secret...) is collected with its key and line, and
+all of them are raised together in one :class:`~mailtrack.errors.ConfigError`,
+so a user fixes the file in one pass.
+
+Secrets never live in the file: it names environment variables
+(``password_env``) and the value is read from the environment at load time.
+Relative paths (``data_dir``, a SQLite URL, ``ca_file``...) are relative to the
+directory of the configuration file, so the service finds the same files
+whatever its working directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mailtrack.errors import ConfigError, ConfigProblem
+
+DEFAULT_CONFIG_NAME = "mailtrack.toml"
+CONFIG_ENV = "MAILTRACK_CONFIG"
+
+Language = Literal["es", "en"]
+Security = Literal["tls", "starttls", "none"]
+LANGUAGES: tuple[Language, ...] = ("es", "en")
+SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
+
+
+class Secret:
+    """A secret read from the environment; its repr never shows the value."""
+
+    __slots__ = ("_value", "env")
+
+    def __init__(self, env: str, value: str) -> None:
+        self.env = env
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one call that needs it (a login)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret(env={self.env!r}, value=<redacted>)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and (self.env, self._value) == (other.env, other._value)
+
+    def __hash__(self) -> int:
+        return hash((self.env, self._value))
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """``[tracker]``: who the tracker is and whose minutes it accepts."""
+
+    address: str
+    name: str = "Actas"
+    organizers: tuple[str, ...] = ()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    language: Language = "es"
+    data_dir: Path = Path("data")
+
+    def may_organize(self, address: str) -> bool:
+        """Whether ``address`` may submit minutes: listed itself, or its @domain is."""
+        address = address.strip().lower()
+        domain = "@" + address.rpartition("@")[2]
+        return any(entry in (address, domain) for entry in self.organizers)
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """``[database]``: an SQLAlchemy URL (SQLite by default, PostgreSQL through psycopg 3)."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """``[imap]``: the mailbox the tracker reads."""
+
+    host: str
+    username: str
+    port: int = 993
+    security: Security = "tls"
+    ca_file: Path | None = None
+    password: Secret | None = None
+    folder: str = "INBOX"
+    idle: bool = True
+    poll_interval: timedelta = timedelta(seconds=60)
+    connect_timeout: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """``[smtp]``: the relay outgoing mail is handed to."""
+
+    host: str
+    port: int = 587
+    security: Security = "starttls"
+    ca_file: Path | None = None
+    username: str | None = None
+    password: Secret | None = None
+    timeout: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class ConfirmationsConfig:
+    """``[confirmations]``: when to remind people who have not answered."""
+
+    reminder_after: timedelta = timedelta(days=2)
+    max_reminders: int = 2
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """``[digest]``: the daily mail to organizers."""
+
+    time: time = time(8, 0)
+    recipients: tuple[str, ...] = ("organizer",)
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """``[logging]``: how much the service says."""
+
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. Built once in the CLI and passed down; never global."""
+
+    path: Path | None
+    tracker: TrackerConfig
+    database: DatabaseConfig
+    imap: ImapConfig | None = None
+    smtp: SmtpConfig | None = None
+    confirmations: ConfirmationsConfig = ConfirmationsConfig()
+    digest: DigestConfig = DigestConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+
+# --- reading -----------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_DURATION_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+_DOMAIN = re.compile(r"^@[^@\s<>\"]+\.[^@\s<>\"]+$")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"90s"``, ``"2d"``, ``"1h30m"``, ``"500ms"`` into a timedelta.
+
+    Raises ValueError for anything else (``"2x"``, ``"10"``, ``""``): a bare
+    number is refused because its unit would be a guess.
+    """
+    compact = text.replace(" ", "").lower()
+    if not compact:
+        raise ValueError("empty duration")
+    total = timedelta()
+    position = 0
+    for match in _DURATION_PART.finditer(compact):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+    if position != len(compact):
+        raise ValueError(f"not a duration: {text!r} (use a number and a unit: ms, s, m, h, d, w)")
+    return total
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Map ``section.key`` to the line where it is set, for error messages.
+
+    A small line scanner rather than a TOML parser: tomllib reports no
+    positions, and a line number is only a help, so a miss costs nothing.
+    """
+    lines: dict[str, int] = {}
+    section = ""
+    header = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?")
+    assignment = re.compile(r"^\s*([A-Za-z0-9_\-\"]+)\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if match := header.match(line):
+            section = match.group(1).replace('"', "")
+            lines.setdefault(section, number)
+        elif match := assignment.match(line):
+            key = match.group(1).replace('"', "")
+            lines.setdefault(f"{section}.{key}" if section else key, number)
+    return lines
+
+
+class _Reader:
+    """Reads one table of the document, collecting problems instead of raising."""
+
+    def __init__(
+        self,
+        loader: _Loader,
+        section: str,
+        table: Mapping[str, Any],
+    ) -> None:
+        self._loader = loader
+        self.section = section
+        self._table = table
+        self._seen: set[str] = set()
+
+    def problem(self, key: str, message: str) -> None:
+        self._loader.problem(f"{self.section}.{key}", message)
+
+    def has(self, key: str) -> bool:
+        return key in self._table
+
+    def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str) -> Any:
+        self._seen.add(key)
+        if key not in self._table:
+            return None
+        value = self._table[key]
+        # bool is an int subclass in Python; a port of `true` is a mistake.
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            self.problem(key, f"expected {kind_name}, got a boolean")
+            return None
+        if not isinstance(value, kind):
+            self.problem(key, f"expected {kind_name}, got {type(value).__name__} {value!r}")
+            return None
+        return value
+
+    def required(self, key: str) -> None:
+        if key not in self._table:
+            self.problem(key, "is required")
+
+    def string(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+        if required:
+            self.required(key)
+        value = self._get(key, str, "a string")
+        if value is None:
+            return default
+        if not value.strip():
+            self.problem(key, "must not be empty")
+            return default
+        return str(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key, bool, "true or false")
+        return default if value is None else bool(value)
+
+    def integer(self, key: str, default: int, *, low: int, high: int) -> int:
+        value = self._get(key, int, "an integer")
+        if value is None:
+            return default
+        if not low <= value <= high:
+            self.problem(key, f"must be between {low} and {high}, got {value}")
+            return default
+        return int(value)
+
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        value = self.string(key)
+        if value is None:
+            return default
+        if value.lower() not in options:
+            self.problem(key, f"must be one of {', '.join(options)}; got {value!r}")
+            return default
+        return value.lower()
+
+    def duration(self, key: str, default: timedelta, *, positive: bool = True) -> timedelta:
+        value = self.string(key)
+        if value is None:
+            return default
+        try:
+            parsed = parse_duration(value)
+        except ValueError as error:
+            self.problem(key, str(error))
+            return default
+        if positive and parsed <= timedelta():
+            self.problem(key, "must be longer than zero")
+            return default
+        return parsed
+
+    def string_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings")
+        if value is None:
+            return default
+        if not all(isinstance(item, str) for item in value):
+            self.problem(key, "every entry must be a string")
+            return default
+        return tuple(str(item).strip() for item in value)
+
+    def path(self, key: str, default: Path | None = None) -> Path | None:
+        value = self.string(key)
+        if value is None:
+            return default
+        return self._loader.resolve(Path(os.path.expanduser(value)))
+
+    def existing_file(self, key: str) -> Path | None:
+        path = self.path(key)
+        if path is not None and not path.is_file():
+            self.problem(key, f"no such file: {path}")
+        return path
+
+    def secret(self, key: str, *, required: bool) -> Secret | None:
+        """Read the *name* of an environment variable and the secret it holds."""
+        env = self.string(key, required=required)
+        if env is None:
+            return None
+        value = self._loader.environ.get(env)
+        if value is None:
+            self.problem(key, f"environment variable {env} is not set")
+            return None
+        return Secret(env, value)
+
+    def finish(self) -> None:
+        """Report keys this section does not know (likely typos)."""
+        for key in self._table:
+            if key not in self._seen:
+                close = difflib.get_close_matches(key, sorted(self._seen), n=1)
+                self.problem(
+                    key, f"unknown key (did you mean {close[0]!r}?)" if close else "unknown key"
+                )
+
+
+class _Loader:
+    def __init__(self, path: Path | None, environ: Mapping[str, str], lines: dict[str, int]):
+        self.path = path
+        self.base = path.parent if path is not None else Path.cwd()
+        self.environ = environ
+        self.lines = lines
+        self.problems: list[ConfigProblem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(ConfigProblem(key, message, self.lines.get(key)))
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base / path).resolve()
+
+    def reader(self, document: Mapping[str, Any], section: str) -> _Reader | None:
+        if section not in document:
+            return None
+        table = document[section]
+        if not isinstance(table, dict):
+            self.problem(section, "must be a table ([" + section + "])")
+            return None
+        return _Reader(self, section, table)
+
+    def build(self, document: Mapping[str, Any]) -> Config | None:
+        known = {"tracker", "database", "imap", "smtp", "confirmations", "digest", "logging"}
+        for key in document:
+            if key not in known:
+                self.problem(
+                    key, "unknown section" if isinstance(document[key], dict) else "unknown key"
+                )
+        tracker = self._tracker(document)
+        database = self._database(document, tracker)
+        imap = self._imap(document)
+        smtp = self._smtp(document)
+        confirmations = self._confirmations(document)
+        digest = self._digest(document)
+        logging_config = self._logging(document)
+        if self.problems or tracker is None:
+            return None
+        return Config(
+            path=self.path,
+            tracker=tracker,
+            database=database,
+            imap=imap,
+            smtp=smtp,
+            confirmations=confirmations,
+            digest=digest,
+            logging=logging_config,
+        )
+
+    def _tracker(self, document: Mapping[str, Any]) -> TrackerConfig | None:
+        reader = self.reader(document, "tracker")
+        if reader is None:
+            if "tracker" not in document:
+                self.problem("tracker", "section is required (at least tracker.address)")
+            return None
+        address = reader.string("address", required=True)
+        if address is not None and not _ADDRESS.match(address):
+            reader.problem("address", f"not an e-mail address: {address!r}")
+        address = (address or "").strip().lower()
+        name = reader.string("name", "Actas") or "Actas"
+        organizers = reader.string_list("organizers", ())
+        cleaned: list[str] = []
+        for entry in (organizer.lower() for organizer in organizers):
+            if not (_ADDRESS.match(entry) or _DOMAIN.match(entry)):
+                reader.problem("organizers", f"{entry!r} is neither an address nor an @domain")
+            cleaned.append(entry)
+        if not reader.has("organizers") and address:
+            # Default: colleagues on the tracker's own domain may submit minutes.
+            cleaned.append("@" + address.rpartition("@")[2])
+        zone = ZoneInfo("UTC")
+        zone_name = reader.string("timezone")
+        if zone_name is not None:
+            try:
+                zone = ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                reader.problem(
+                    "timezone",
+                    f"unknown time zone {zone_name!r} (use an IANA name such as Europe/Madrid)",
+                )
+        language = reader.choice("language", LANGUAGES, "es")
+        data_dir = reader.path("data_dir", self.resolve(Path("data"))) or self.resolve(Path("data"))
+        reader.finish()
+        return TrackerConfig(
+            address=address,
+            name=name,
+            organizers=tuple(cleaned),
+            timezone=zone,
+            language=language,  # type: ignore[arg-type]  # checked by choice()
+            data_dir=data_dir,
+        )
+
+    def _database(
+        self, document: Mapping[str, Any], tracker: TrackerConfig | None
+    ) -> DatabaseConfig:
+        data_dir = tracker.data_dir if tracker else self.resolve(Path("data"))
+        default = f"sqlite:///{data_dir / 'mailtrack.db'}"
+        reader = self.reader(document, "database")
+        if reader is None:
+            return DatabaseConfig(default)
+        url = reader.string("url", default) or default
+        if not url.startswith(("sqlite:", "postgresql")):
+            reader.problem("url", "must be a sqlite:/// or postgresql+psycopg:// URL")
+        elif url.startswith("postgresql") and not url.startswith("postgresql+psycopg:"):
+            reader.problem(
+                "url", "PostgreSQL URLs must use the psycopg 3 driver: postgresql+psycopg://..."
+            )
+        url = self._resolve_sqlite(url)
+        reader.finish()
+        return DatabaseConfig(url)
+
+    def _resolve_sqlite(self, url: str) -> str:
+        prefix = "sqlite:///"
+        if not url.startswith(prefix) or url == "sqlite:///:memory:":
+            return url
+        path = Path(url[len(prefix) :])
+        return prefix + str(self.resolve(path))
+
+    def _imap(self, document: Mapping[str, Any]) -> ImapConfig | None:
+        reader = self.reader(document, "imap")
+        if reader is None:
+            return None
+        host = reader.string("host", required=True) or ""
+        username = reader.string("username", required=True) or ""
+        security = reader.choice("security", SECURITIES, "tls")
+        port = reader.integer("port", 993 if security == "tls" else 143, low=1, high=65535)
+        ca_file = reader.existing_file("ca_file")
+        password = reader.secret("password_env", required=True)
+        config = ImapConfig(
+            host=host,
+            username=username,
+            port=port,
+            security=security,  # type: ignore[arg-type]  # checked by choice()
+            ca_file=ca_file,
+            password=password,
+            folder=reader.string("folder", "INBOX") or "INBOX",
+            idle=reader.boolean("idle", True),
+            poll_interval=reader.duration("poll_interval", timedelta(seconds=60)),
+            connect_timeout=reader.duration("connect_timeout", timedelta(seconds=30)),
+        )
+        reader.finish()
+        return config
+
+    def _smtp(self, document: Mapping[str, Any]) -> SmtpConfig | None:
+        reader = self.reader(document, "smtp")
+        if reader is None:
+            return None
+        host = reader.string("host", required=True) or ""
+        security = reader.choice("security", SECURITIES, "starttls")
+        port = reader.integer("port", 465 if security == "tls" else 587, low=1, high=65535)
+        username = reader.string("username")
+        password = reader.secret("password_env", required=username is not None)
+        if password is not None and username is None:
+            reader.problem("username", "is required when password_env is set")
+        config = SmtpConfig(
+            host=host,
+            port=port,
+            security=security,  # type: ignore[arg-type]  # checked by choice()
+            ca_file=reader.existing_file("ca_file"),
+            username=username,
+            password=password,
+            timeout=reader.duration("timeout", timedelta(seconds=30)),
+        )
+        reader.finish()
+        return config
+
+    def _confirmations(self, document: Mapping[str, Any]) -> ConfirmationsConfig:
+        reader = self.reader(document, "confirmations")
+        if reader is None:
+            return ConfirmationsConfig()
+        config = ConfirmationsConfig(
+            reminder_after=reader.duration("reminder_after", timedelta(days=2)),
+            max_reminders=reader.integer("max_reminders", 2, low=0, high=20),
+        )
+        reader.finish()
+        return config
+
+    def _digest(self, document: Mapping[str, Any]) -> DigestConfig:
+        reader = self.reader(document, "digest")
+        if reader is None:
+            return DigestConfig()
+        at = time(8, 0)
+        text = reader.string("time")
+        if text is not None:
+            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+            if match is None:
+                reader.problem("time", f"expected HH:MM (24-hour), got {text!r}")
+            else:
+                at = time(int(match.group(1)), int(match.group(2)))
+        recipients = reader.string_list("recipients", ("organizer",))
+        cleaned: list[str] = []
+        for entry in (recipient.lower() for recipient in recipients):
+            if entry != "organizer" and not _ADDRESS.match(entry):
+                reader.problem("recipients", f'{entry!r} is neither "organizer" nor an address')
+            cleaned.append(entry)
+        reader.finish()
+        return DigestConfig(time=at, recipients=tuple(cleaned))
+
+    def _logging(self, document: Mapping[str, Any]) -> LoggingConfig:
+        reader = self.reader(document, "logging")
+        if reader is None:
+            return LoggingConfig()
+        level = reader.choice("level", tuple(level.lower() for level in _LEVELS), "info")
+        reader.finish()
+        return LoggingConfig(level=level.upper())
+
+
+def parse_config(
+    text: str,
+    *,
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Parse and validate configuration text.
+
+    Raises ConfigError listing every problem found (TOML syntax errors stop the
+    reading at the first, since nothing after it can be trusted).
+    """
+    label = str(path) if path is not None else "<config>"
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line_match = re.search(r"line (\d+)", str(error))
+        line = int(line_match.group(1)) if line_match else None
+        raise ConfigError(
+            label, [ConfigProblem("(syntax)", f"not valid TOML: {error}", line)]
+        ) from error
+    loader = _Loader(path, os.environ if environ is None else environ, key_lines(text))
+    config = loader.build(document)
+    if config is None:
+        raise ConfigError(label, loader.problems)
+    return config
+
+
+def find_config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file to read: ``--config``, else ``$MAILTRACK_CONFIG``, else ``./mailtrack.toml``.
+
+    None when nothing was named and ``./mailtrack.toml`` does not exist.
+    """
+    environ = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the configuration file at ``path``.
+
+    Raises ConfigError when the file is missing, unreadable, or invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise ConfigError(str(path), [ConfigProblem("(file)", "no such file")]) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(str(path), [ConfigProblem("(file)", f"cannot read: {error}")]) from error
+    return parse_config(text, path=path.resolve(), environ=environ)

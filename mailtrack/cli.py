@@ -9,8 +9,12 @@ the traceback under ``--debug``.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,6 +93,10 @@ def handle_errors(function: F) -> F:
             _fail(str(error), error.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (`mailtrack status | head`): not an error of ours.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as error:
             if app.debug:
                 raise
@@ -183,6 +191,96 @@ def db_current(app: AppContext) -> None:
     with app.engine() as engine:
         current = current_revision(engine)
     click.echo(f"database {current or '(empty)'}, code {head_revision()}")
+
+
+@main.command("run")
+@click.option("--once", is_flag=True, help="Handle all mail there is now, then exit 0.")
+@click.pass_obj
+@handle_errors
+def run_command(app: AppContext, once: bool) -> None:
+    """Run the service: read mail (IDLE or poll), record and handle it."""
+    from mailtrack.assembly import build_service, build_source, open_runtime
+
+    config = app.config()
+    if not app.debug:
+        logging.getLogger().setLevel(config.logging.level)
+    source = build_source(config)
+    runtime = open_runtime(config)
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        logging.getLogger("mailtrack").warning(
+            "%s received: finishing the mail in hand, then stopping", signal.Signals(signum).name
+        )
+        stop.set()
+
+    for sig in previous:
+        signal.signal(sig, request_stop)
+    try:
+        summary = build_service(runtime, source).run(stop, once=once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        runtime.dispose()
+    routes = ", ".join(f"{count} {name}" for name, count in sorted(summary.routes.items()))
+    click.echo(
+        f"archived {summary.archived} new mail(s) ({summary.duplicates} already known); "
+        f"processed {summary.processed}{' (' + routes + ')' if routes else ''}; "
+        f"failed {summary.failed}; parked {summary.parked}"
+    )
+
+
+@main.command("status")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output (the documented contract)."
+)
+@click.option("--meeting", "meeting_id", type=int, metavar="ID", help="Only this meeting.")
+@click.option("--person", metavar="EMAIL", help="Only what this person must confirm.")
+@click.option("--pending", is_flag=True, help="Only confirmations still waiting for an answer.")
+@click.pass_obj
+@handle_errors
+def status_command(
+    app: AppContext, as_json: bool, meeting_id: int | None, person: str | None, pending: bool
+) -> None:
+    """What is confirmed, pending, rejected or unclear, by meeting, item and person."""
+    from rich.console import Console
+
+    from mailtrack.assembly import open_runtime
+    from mailtrack.status import StatusFilter, render_status, status_report
+
+    runtime = open_runtime(app.config())
+    try:
+        with runtime.sessions() as session:
+            report = status_report(session, StatusFilter(meeting_id, person, pending))
+    finally:
+        runtime.dispose()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        Console().print(render_status(report))
+
+
+@main.command("unpark")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Every parked mail.")
+@click.pass_obj
+@handle_errors
+def unpark_command(app: AppContext, ids: tuple[int, ...], everything: bool) -> None:
+    """Retry parked mail (shown by `mailtrack status`) after fixing what made it fail."""
+    from mailtrack.assembly import open_runtime
+    from mailtrack.processing import unpark
+
+    if not ids and not everything:
+        raise click.UsageError("name the mail to retry (IDs from `mailtrack status`) or use --all")
+    runtime = open_runtime(app.config())
+    try:
+        done = unpark(runtime.sessions, None if everything else list(ids))
+    finally:
+        runtime.dispose()
+    click.echo(f"{len(done)} mail(s) will be retried by the next `mailtrack run`: {done}")
 
 
 def run() -> None:  # pragma: no cover - console entry used by `python -m mailtrack`

@@ -94,11 +94,31 @@ class ImapConfig:
     port: int = 993
     security: Security = "tls"
     ca_file: Path | None = None
+    auth: str = "login"
     password: Secret | None = None
+    oauth_token_command: str | None = None
     folder: str = "INBOX"
+    processed_folder: str | None = None
     idle: bool = True
     poll_interval: timedelta = timedelta(seconds=60)
+    idle_refresh: timedelta = timedelta(minutes=10)
     connect_timeout: timedelta = timedelta(seconds=30)
+    batch_size: int = 100
+
+
+@dataclass(frozen=True)
+class MaildirConfig:
+    """``[maildir]``: a local Maildir the tracker reads instead of IMAP."""
+
+    path: Path
+    poll_interval: timedelta = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class ProcessingConfig:
+    """``[processing]``: how hard to try before a mail is parked for a human."""
+
+    max_attempts: int = 5
 
 
 @dataclass(frozen=True)
@@ -145,7 +165,9 @@ class Config:
     tracker: TrackerConfig
     database: DatabaseConfig
     imap: ImapConfig | None = None
+    maildir: MaildirConfig | None = None
     smtp: SmtpConfig | None = None
+    processing: ProcessingConfig = ProcessingConfig()
     confirmations: ConfirmationsConfig = ConfirmationsConfig()
     digest: DigestConfig = DigestConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -359,7 +381,10 @@ class _Loader:
         return _Reader(self, section, table)
 
     def build(self, document: Mapping[str, Any]) -> Config | None:
-        known = {"tracker", "database", "imap", "smtp", "confirmations", "digest", "logging"}
+        known = {
+            "tracker", "database", "imap", "maildir", "smtp", "processing", "confirmations",
+            "digest", "logging",
+        }  # fmt: skip
         for key in document:
             if key not in known:
                 self.problem(
@@ -368,7 +393,11 @@ class _Loader:
         tracker = self._tracker(document)
         database = self._database(document, tracker)
         imap = self._imap(document)
+        maildir = self._maildir(document)
+        if imap is not None and maildir is not None:
+            self.problem("maildir", "use either [imap] or [maildir] as the mail source, not both")
         smtp = self._smtp(document)
+        processing = self._processing(document)
         confirmations = self._confirmations(document)
         digest = self._digest(document)
         logging_config = self._logging(document)
@@ -379,7 +408,9 @@ class _Loader:
             tracker=tracker,
             database=database,
             imap=imap,
+            maildir=maildir,
             smtp=smtp,
+            processing=processing,
             confirmations=confirmations,
             digest=digest,
             logging=logging_config,
@@ -462,19 +493,53 @@ class _Loader:
         security = reader.choice("security", SECURITIES, "tls")
         port = reader.integer("port", 993 if security == "tls" else 143, low=1, high=65535)
         ca_file = reader.existing_file("ca_file")
-        password = reader.secret("password_env", required=True)
+        auth = reader.choice("auth", ("login", "xoauth2"), "login")
+        password = reader.secret("password_env", required=auth == "login")
+        command = reader.string("oauth_token_command", required=auth == "xoauth2")
+        idle_refresh = reader.duration("idle_refresh", timedelta(minutes=10))
+        if idle_refresh >= timedelta(minutes=29):
+            # RFC 2177: servers may drop an IDLE after 30 minutes of inactivity.
+            reader.problem("idle_refresh", "must be shorter than 29m (servers end IDLE at 30m)")
         config = ImapConfig(
             host=host,
             username=username,
             port=port,
             security=security,  # type: ignore[arg-type]  # checked by choice()
             ca_file=ca_file,
+            auth=auth,
             password=password,
+            oauth_token_command=command,
             folder=reader.string("folder", "INBOX") or "INBOX",
+            processed_folder=reader.string("processed_folder"),
             idle=reader.boolean("idle", True),
             poll_interval=reader.duration("poll_interval", timedelta(seconds=60)),
+            idle_refresh=idle_refresh,
             connect_timeout=reader.duration("connect_timeout", timedelta(seconds=30)),
+            batch_size=reader.integer("batch_size", 100, low=1, high=5000),
         )
+        reader.finish()
+        return config
+
+    def _maildir(self, document: Mapping[str, Any]) -> MaildirConfig | None:
+        reader = self.reader(document, "maildir")
+        if reader is None:
+            return None
+        reader.required("path")
+        path = reader.path("path")
+        if path is not None and not (path / "new").is_dir():
+            reader.problem("path", f"not a Maildir (no new/ folder): {path}")
+        config = MaildirConfig(
+            path=path or Path(),
+            poll_interval=reader.duration("poll_interval", timedelta(seconds=2)),
+        )
+        reader.finish()
+        return config
+
+    def _processing(self, document: Mapping[str, Any]) -> ProcessingConfig:
+        reader = self.reader(document, "processing")
+        if reader is None:
+            return ProcessingConfig()
+        config = ProcessingConfig(max_attempts=reader.integer("max_attempts", 5, low=1, high=100))
         reader.finish()
         return config
 

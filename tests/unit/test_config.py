@@ -186,3 +186,29 @@ def test_organizer_matching_by_address_and_domain() -> None:
     assert config.tracker.may_organize("boss@cliente.test")
     assert not config.tracker.may_organize("other@cliente.test")
     assert not config.tracker.may_organize("x@evilconsultora.test")
+
+
+def test_every_key_the_loader_reads_is_documented_in_the_example() -> None:
+    import inspect
+    import re
+
+    from mailtrack import config as module
+
+    source = inspect.getsource(module._Loader)
+    example = EXAMPLE.read_text()
+    documented: dict[str, set[str]] = {}
+    section = ""
+    for line in example.splitlines():
+        if match := re.match(r"^#?\s*\[(\w+)\]", line):
+            section = match.group(1)
+        elif match := re.match(r"^#?\s*(\w+)\s*=", line):
+            documented.setdefault(section, set()).add(match.group(1))
+    missing = []
+    for method in re.split(r"\n    def ", source):
+        table = re.search(r'self\.reader\(document, "(\w+)"\)', method)
+        if table is None:
+            continue
+        for key in re.findall(r'reader\.\w+\(\s*"(\w+)"', method):
+            if key not in documented.get(table.group(1), set()):
+                missing.append(f"{table.group(1)}.{key}")
+    assert missing == []

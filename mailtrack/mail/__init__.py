@@ -1,0 +1,1 @@
+"""Mail as data: parsing, HTML to text, machine-mail guards, quotes, composing."""

@@ -1,0 +1,1 @@
+"""Language: extraction of items, owners and dates; reply intent. spaCy stays inside."""

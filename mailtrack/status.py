@@ -1,0 +1,238 @@
+"""What is confirmed, pending, rejected or unclear: the ``status --json`` contract, and more.
+
+:func:`status_report` returns exactly the documented shape under
+``"meetings"``; it adds (never changes) ``"inbound"`` (mail counts by state)
+and ``"parked"`` (mail that failed too often and waits for a human).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mailtrack.db.models import (
+    Confirmation,
+    ConfirmationState,
+    InboundMessage,
+    Item,
+    Meeting,
+    MessageState,
+    Person,
+)
+
+# "Pending" for a reader: still waiting for an answer a person can give.
+OPEN_STATES = (
+    ConfirmationState.PENDING,
+    ConfirmationState.UNCLEAR,
+    ConfirmationState.UNDELIVERABLE,
+)
+
+
+@dataclass(frozen=True)
+class StatusFilter:
+    meeting_id: int | None = None
+    person: str | None = None
+    pending_only: bool = False
+
+
+def local_time(moment: datetime, offset: str | None) -> datetime:
+    """``moment`` in the zone of the mail it came from (``+01:00``), or UTC."""
+    if not offset:
+        return moment
+    sign = -1 if offset.startswith("-") else 1
+    hours, _, minutes = offset.lstrip("+-").partition(":")
+    delta = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    return moment.astimezone(timezone(sign * delta))
+
+
+def status_report(session: Session, wanted: StatusFilter | None = None) -> dict[str, Any]:
+    """The contract JSON of ``mailtrack status --json``, plus inbound counts and parked mail."""
+    wanted = wanted or StatusFilter()
+    query = (
+        select(Meeting).options(selectinload(Meeting.organizer)).order_by(Meeting.date, Meeting.id)
+    )
+    if wanted.meeting_id is not None:
+        query = query.where(Meeting.id == wanted.meeting_id)
+    person_id: int | None = None
+    if wanted.person:
+        person_id = session.scalars(
+            select(Person.id).where(Person.email == wanted.person.strip().lower())
+        ).one_or_none()
+        if person_id is None:
+            return {"meetings": [], **_inbound(session)}
+        query = query.where(
+            Meeting.id.in_(
+                select(Item.meeting_id)
+                .join(Confirmation, Confirmation.item_id == Item.id)
+                .where(Confirmation.person_id == person_id)
+            )
+        )
+    meetings = []
+    for meeting in session.scalars(query):
+        items = _items(session, meeting, person_id, wanted.pending_only)
+        if (wanted.person or wanted.pending_only) and not items:
+            continue
+        meetings.append(
+            {
+                "id": meeting.id,
+                "message_id": meeting.thread_key,
+                "subject": meeting.subject,
+                "organizer": meeting.organizer.email,
+                "date": local_time(meeting.date, meeting.utc_offset).isoformat(),
+                "language": meeting.language,
+                "revision": meeting.revision,
+                "items": items,
+            }
+        )
+    return {"meetings": meetings, **_inbound(session)}
+
+
+def _items(
+    session: Session, meeting: Meeting, person_id: int | None, pending_only: bool
+) -> list[dict[str, Any]]:
+    items = session.scalars(
+        select(Item)
+        .where(Item.meeting_id == meeting.id, Item.revision_removed.is_(None))
+        .options(selectinload(Item.owners))
+        .order_by(Item.number)
+    ).all()
+    confirmations = session.scalars(
+        select(Confirmation)
+        .where(Confirmation.item_id.in_([item.id for item in items]))
+        .options(selectinload(Confirmation.person), selectinload(Confirmation.response))
+        .order_by(Confirmation.id)
+    ).all()
+    by_item: dict[int, list[Confirmation]] = {}
+    for confirmation in confirmations:
+        if person_id is not None and confirmation.person_id != person_id:
+            continue
+        if pending_only and confirmation.state not in OPEN_STATES:
+            continue
+        by_item.setdefault(confirmation.item_id, []).append(confirmation)
+    result = []
+    for item in items:
+        rows = by_item.get(item.id, [])
+        if (person_id is not None or pending_only) and not rows:
+            continue
+        result.append(
+            {
+                "number": item.number,
+                "kind": item.kind.value,
+                "text": item.text,
+                "owners": [owner.email for owner in item.owners],
+                "due": item.due.isoformat() if item.due else None,
+                "confirmations": [
+                    {
+                        "person": row.person.email,
+                        "state": row.state.value,
+                        "reason": row.reason,
+                        "at": row.updated_at.isoformat(),
+                        "evidence": row.response.reply_message_id if row.response else None,
+                    }
+                    for row in rows
+                ],
+            }
+        )
+    return result
+
+
+def _inbound(session: Session) -> dict[str, Any]:
+    counts = dict(
+        session.execute(
+            select(InboundMessage.state, func.count()).group_by(InboundMessage.state)
+        ).all()
+    )
+    parked = session.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.state == MessageState.PARKED)
+        .order_by(InboundMessage.id)
+    ).all()
+    return {
+        "inbound": {state.value: int(counts.get(state, 0)) for state in MessageState},
+        "parked": [
+            {
+                "id": row.id,
+                "message_id": row.message_id,
+                "from": row.from_address,
+                "subject": row.subject,
+                "received_at": row.received_at.isoformat(),
+                "attempts": row.attempts,
+                "error": row.last_error,
+            }
+            for row in parked
+        ],
+    }
+
+
+def render_status(report: dict[str, Any]) -> Any:
+    """A rich renderable: one table per meeting (item x person), then mail needing a human."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {
+        "confirmed": "green",
+        "rejected": "red",
+        "unclear": "yellow",
+        "undeliverable": "magenta",
+        "pending": "dim",
+        "withdrawn": "dim strike",
+    }
+    parts: list[Any] = []
+    if not report["meetings"]:
+        parts.append(Text("No meetings yet.", style="dim"))
+    for meeting in report["meetings"]:
+        title = (
+            f"#{meeting['id']} {meeting['subject']} — {meeting['date'][:16].replace('T', ' ')}"
+            f" — {meeting['organizer']} (rev. {meeting['revision']})"
+        )
+        table = Table(title=title, title_justify="left", expand=False)
+        table.add_column("#", justify="right")
+        table.add_column("kind")
+        table.add_column("item", max_width=60)
+        table.add_column("due")
+        table.add_column("who")
+        table.add_column("state")
+        for item in meeting["items"]:
+            rows = item["confirmations"] or [None]
+            for index, row in enumerate(rows):
+                first = index == 0
+                state = row["state"] if row else "—"
+                label = state + (f": {row['reason']}" if row and row["reason"] else "")
+                table.add_row(
+                    str(item["number"]) if first else "",
+                    item["kind"] if first else "",
+                    item["text"] if first else "",
+                    (item["due"] or "") if first else "",
+                    row["person"] if row else "(nobody to ask)",
+                    Text(label, style=styles.get(state, "")),
+                )
+        parts.append(table)
+    counts = report["inbound"]
+    parts.append(
+        Text(
+            "Inbound mail: "
+            + ", ".join(f"{counts[state]} {state}" for state in counts if counts[state])
+            if any(counts.values())
+            else "Inbound mail: none yet",
+            style="dim",
+        )
+    )
+    if report["parked"]:
+        parked = Table(title="Parked mail (needs a human: `mailtrack unpark ID` to retry)")
+        for column in ("id", "from", "subject", "attempts", "error"):
+            parked.add_column(column)
+        for row in report["parked"]:
+            parked.add_row(
+                str(row["id"]),
+                row["from"] or "",
+                row["subject"] or "",
+                str(row["attempts"]),
+                (row["error"] or "")[:80],
+            )
+        parts.append(parked)
+    return Group(*parts)

@@ -1,0 +1,76 @@
+"""Due dates resolved against the mail's date, following the corpus guideline's table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mailtrack.nlp.dates import due_date, find_dates
+
+THURSDAY = date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("es", "Juan reiniciará el servidor el sábado", "2026-11-28"),
+        ("es", "para el viernes", "2026-11-27"),
+        ("es", "el jueves", "2026-12-03"),  # strictly after the mail's own Thursday
+        ("es", "antes del 15/12", "2026-12-15"),
+        ("es", "antes del 15/11", "2027-11-15"),  # passed this year: next year
+        ("es", "el viernes 12", "2026-12-12"),
+        ("es", "mañana sin falta", "2026-11-27"),
+        ("es", "pasado mañana", "2026-11-28"),
+        ("es", "a fin de mes", "2026-11-30"),
+        ("es", "antes del fin de semana", "2026-11-27"),
+        ("es", "15 de diciembre", "2026-12-15"),
+        ("es", "el 10 de enero de 2027", "2027-01-10"),
+        ("es", "en dos semanas", "2026-12-10"),
+        ("es", "2026-12-10", "2026-12-10"),
+        ("es", "hoy", "2026-11-26"),
+        ("en", "by Friday", "2026-11-27"),
+        ("en", "EOW", "2026-11-27"),
+        ("en", "next Monday", "2026-11-30"),
+        ("en", "Dec 3", "2026-12-03"),
+        ("en", "before 12/15", "2026-12-15"),
+        ("en", "December 3rd, 2026", "2026-12-03"),
+        ("en", "by end of month", "2026-11-30"),
+        ("en", "within 3 days", "2026-11-29"),
+        ("en", "tomorrow", "2026-11-27"),
+        ("en", "Fri", "2026-11-27"),
+    ],
+)
+def test_written_dates_resolve(language: str, text: str, expected: str) -> None:
+    assert due_date(text, THURSDAY, language) == date.fromisoformat(expected)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "la semana que viene"),
+        ("es", "reunión a las 10:30 en la sala 3"),
+        ("es", "el lunes por la mañana"[:0] + "esta mañana hablamos"),
+        ("es", "Presupuesto de 12.000 € aprobado"),
+        ("es", "El 40% del equipo"),
+        ("en", "next week"),
+        ("en", "ASAP"),
+        ("en", "We march on"),
+        ("en", "version 2.1.3 ships"),
+        ("en", "in Q1"),
+    ],
+)
+def test_vague_or_non_dates_resolve_to_nothing(language: str, text: str) -> None:
+    assert due_date(text, THURSDAY, language) is None
+
+
+def test_a_cued_deadline_wins_over_an_earlier_mention() -> None:
+    text = "Revisar el informe del 3 de diciembre antes del 15 de diciembre"
+    assert due_date(text, THURSDAY, "es") == date(2026, 12, 15)
+    mentions = find_dates(text, THURSDAY, "es")
+    assert [m.cued for m in mentions] == [False, True]
+
+
+def test_weekday_with_a_full_date_is_one_mention() -> None:
+    found = find_dates("I'm back on Monday, December 8", THURSDAY, "en")
+    assert [(m.text, m.value) for m in found] == [("Monday, December 8", date(2026, 12, 8))]

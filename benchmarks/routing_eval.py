@@ -62,7 +62,9 @@ def run_public(corpus: Path) -> int:
             continue
         if decided == "auto_reply" and entry.get("away_until") and found is not None:
             away_total += 1
-            away_ok += (found.away_until.isoformat() if found.away_until else None) == entry["away_until"]
+            away_ok += (found.away_until.isoformat() if found.away_until else None) == entry[
+                "away_until"
+            ]
         if decided == "bounce" and found is not None:
             if entry["failed_recipients"]:
                 recipients_total += 1

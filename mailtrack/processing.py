@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailtrack.clock import Clock
@@ -111,21 +111,33 @@ class Processor:
         return outcome
 
     def _claim(self, inbound_id: int) -> bool | Outcome | None:
-        """Count the attempt before trying: a mail that crashes the process still gets parked."""
+        """Count the attempt before trying: a mail that crashes the process still gets parked.
+
+        One UPDATE in its own small transaction (this runs for every mail).
+        """
+        waiting = (MessageState.RECEIVED, MessageState.FAILED)
         with self.sessions.begin() as session:
-            row = session.get(InboundMessage, inbound_id)
-            if row is None or row.state not in (MessageState.RECEIVED, MessageState.FAILED):
+            attempts = session.scalar(
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound_id, InboundMessage.state.in_(waiting))
+                .values(attempts=InboundMessage.attempts + 1)
+                .returning(InboundMessage.attempts)
+                .execution_options(synchronize_session=False)
+            )
+            if attempts is None:
                 return None
-            if row.attempts >= self.max_attempts:
-                row.state = MessageState.PARKED
-                row.last_error = row.last_error or (
-                    f"the process stopped {row.attempts} times while handling this mail"
-                )
-                self._audit(session, row, "inbound.parked", {"error": row.last_error})
-                log.error("inbound #%d %s parked: %s", row.id, row.message_id, row.last_error)
-                return Outcome(row.id, row.message_id, row.state, None, row.last_error)
-            row.attempts += 1
-            return True
+            if attempts <= self.max_attempts:
+                return True
+            row = session.get(InboundMessage, inbound_id)
+            assert row is not None
+            row.attempts = attempts - 1
+            row.state = MessageState.PARKED
+            row.last_error = row.last_error or (
+                f"the process stopped {row.attempts} times while handling this mail"
+            )
+            self._audit(session, row, "inbound.parked", {"error": row.last_error})
+            log.error("inbound #%d %s parked: %s", row.id, row.message_id, row.last_error)
+            return Outcome(row.id, row.message_id, row.state, None, row.last_error)
 
     def _mark_processed(self, session: Session, row: InboundMessage, decision: Decision) -> None:
         row.route = decision.route

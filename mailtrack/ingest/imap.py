@@ -100,6 +100,7 @@ class ImapSource:
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
         self._uids: dict[str, int] = {}
+        self._highest_uid = 0
 
     # -- connection -----------------------------------------------------------
 
@@ -177,6 +178,7 @@ class ImapSource:
                 uidvalidity,
             )
         last_uid = 0 if checkpoint is None or rescan else checkpoint.last_uid
+        self._highest_uid = max(self._highest_uid, last_uid)
         try:
             # "UID n:*" always matches the highest UID, even below n (RFC 3501 6.4.8).
             uids = sorted(
@@ -197,6 +199,7 @@ class ImapSource:
                     ref = f"{uidvalidity}:{uid}"
                     self._uids[ref] = uid
                     mails.append(FetchedMail(ref, bytes(raw)))
+                self._highest_uid = max(self._highest_uid, chunk[-1])
                 yield Batch(
                     mails,
                     Checkpoint(self.settings.folder, uidvalidity, chunk[-1]),
@@ -246,6 +249,21 @@ class ImapSource:
 
     # -- waiting --------------------------------------------------------------
 
+    def _mail_arrived_meanwhile(self, client: IMAPClient) -> bool:
+        """Whether mail came in since the last fetch, which an IDLE started now would not announce.
+
+        A server reports new mail (untagged EXISTS) at the end of whatever command
+        runs next, and only once: mail that arrived while we processed was
+        announced inside a FETCH or SEARCH response and IDLE will stay silent
+        about it. So look by UID, and also catch an EXISTS that the SEARCH
+        itself carried for mail newer than its result.
+        """
+        pending = client._imap.untagged_responses  # imaplib keeps unclaimed untagged responses
+        pending.pop("EXISTS", None)
+        uids = client.search(["UID", f"{self._highest_uid + 1}:*"])
+        announced = pending.pop("EXISTS", None)
+        return bool(announced) or any(uid > self._highest_uid for uid in uids)
+
     def wait(self, timeout: float, stop: threading.Event) -> None:
         """IDLE until the server reports a change, ``timeout`` passes or ``stop`` is set.
 
@@ -261,6 +279,8 @@ class ImapSource:
             return
         deadline = time.monotonic() + min(timeout, self.settings.idle_refresh)
         try:
+            if self._mail_arrived_meanwhile(client):
+                return
             client.idle()
             try:
                 while not stop.is_set():

@@ -98,7 +98,7 @@ class Archiver:
             )
             rows: list[InboundMessage] = []
             for mail, item in stored:
-                parsed = ParsedMail.from_bytes(mail.raw)
+                parsed = ParsedMail.headers_only(mail.raw)
                 message_id = parsed.message_id
                 if item.sha256 in seen_hashes or mail.ref in seen_refs:
                     duplicates += 1

@@ -355,9 +355,13 @@ def _auto_reason(mail: ParsedMail) -> str | None:
 
 
 def _fresh_text(mail: ParsedMail) -> str:
-    """The mail's own words: stop at the first quoted line or attribution."""
+    """The mail's own words: stop at the first quoted line or attribution.
+
+    The plain part when there is one: this runs on every mail, and converting
+    HTML costs more than parsing the whole mail.
+    """
     lines: list[str] = []
-    for line in mail.text.splitlines():
+    for line in (mail.text_plain or mail.html_as_text)[:8000].splitlines():
         stripped = line.strip()
         if stripped.startswith(">") or re.match(
             r"^(?:-{2,}\s*(?:original|mensaje original|forwarded)|on .+ wrote:|el .+ escribi[oó]:|"

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import Header, decode_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from functools import cached_property
@@ -137,6 +138,15 @@ class ParsedMail:
         self.message = message
         self.size = size
         self.defects = defects
+
+    @classmethod
+    def headers_only(cls, raw: bytes) -> ParsedMail:
+        """Parse only the header block (several times faster); the body reads as empty."""
+        try:
+            message = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        except Exception:  # the parser is meant to be total; defend anyway
+            message = Message()
+        return cls(message, len(raw), [])
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> ParsedMail:

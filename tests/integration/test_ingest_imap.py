@@ -22,6 +22,7 @@ from support.runtime import make_runtime
 from mailtrack.assembly import Runtime, build_service, build_source
 from mailtrack.db.models import InboundMessage, MailboxCheckpoint, MessageState, Route
 from mailtrack.errors import MailSourceError
+from mailtrack.handlers import HandlerContext
 from mailtrack.ingest.imap import ImapSource
 from mailtrack.worker import Backoff, Service
 
@@ -250,3 +251,33 @@ def test_hostile_mails_are_archived_and_routed_or_parked(make_box: Callable[...,
     big = max(rows, key=lambda row: row.size)
     assert big.size > 20 * 1024 * 1024
     assert len(box.runtime.archive.load(big.raw_path)) == big.size
+
+
+def test_mail_arriving_while_others_are_processed_is_not_left_for_the_idle_refresh(
+    make_box: Callable[..., Box],
+) -> None:
+    """A server announces new mail once, inside whatever response comes next; a FETCH or
+    SEARCH that swallowed that EXISTS must not leave the mail waiting for the next IDLE."""
+    box = make_box()
+    delivered = threading.Event()
+
+    def slow_first(context: HandlerContext) -> None:
+        if context.parsed.subject == "Acta 1" and not delivered.is_set():
+            box.deliver(minutes_to(box, 2))  # arrives while this mail is being handled
+            delivered.set()
+            time.sleep(0.5)
+
+    box.deliver(minutes_to(box, 1))
+    service = build_service(
+        box.runtime, build_source(box.runtime.config), handlers={Route.MINUTES: slow_first}
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,))
+    thread.start()
+    try:
+        wait_for(
+            lambda: len(box.rows()) == 2, timeout=15
+        )  # poll_interval 60 s, IDLE refresh 10 min
+    finally:
+        stop.set()
+        thread.join(timeout=20)

@@ -160,11 +160,21 @@ def part_latency(stack: dict, samples: int) -> dict:
 
 
 def _measure(samples, mail_stack, runtime, rng, latencies):  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from mailtrack.db.models import InboundMessage, MessageState
 
-    time.sleep(3)  # archive what is already there and settle into IDLE
+    # Let the service archive and process what the folder already holds, then idle.
+    settled = -1
+    while True:
+        time.sleep(2)
+        with runtime.sessions() as session:
+            done = session.scalar(
+                select(func.count()).where(InboundMessage.state == MessageState.PROCESSED)
+            )
+        if done == settled:
+            break
+        settled = done
     if True:
         for n in range(samples):
             message_id = f"<latency-{n}-{time.time_ns()}@consultora.test>"
@@ -214,7 +224,9 @@ def run_child(part: str, stack: dict, samples: int = 0) -> dict:
         stdout=subprocess.PIPE,
         text=True,
     )
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    result = json.loads(output.stdout.strip().splitlines()[-1])
+    print(f"  {part}: {result}", file=sys.stderr)
+    return result
 
 
 def main() -> None:

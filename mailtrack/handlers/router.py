@@ -87,16 +87,29 @@ def duplicate(mail: Mail) -> str | None:
     message_id = mail.parsed.message_id
     if not message_id:
         return None
-    earlier = mail.session.scalars(
-        select(InboundMessage.id).where(
-            InboundMessage.message_id == message_id,
-            InboundMessage.from_address == mail.row.from_address,
-            InboundMessage.subject == mail.row.subject,
-            InboundMessage.id != mail.row.id,
-            InboundMessage.state == MessageState.PROCESSED,
-            InboundMessage.route != Route.DUPLICATE,
-        )
-    ).first()
+    # Select by Message-ID alone (indexed) and filter here: given "state = ..." as
+    # well, SQLite picks the state index and scans every processed mail.
+    rows = mail.session.execute(
+        select(
+            InboundMessage.id,
+            InboundMessage.from_address,
+            InboundMessage.subject,
+            InboundMessage.state,
+            InboundMessage.route,
+        ).where(InboundMessage.message_id == message_id)
+    ).all()
+    earlier = next(
+        (
+            row.id
+            for row in rows
+            if row.id != mail.row.id
+            and row.from_address == mail.row.from_address
+            and row.subject == mail.row.subject
+            and row.state == MessageState.PROCESSED
+            and row.route != Route.DUPLICATE
+        ),
+        None,
+    )
     return f"same Message-ID, sender and subject as inbound #{earlier}" if earlier else None
 
 

@@ -18,7 +18,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from mailtrack import __version__
 from mailtrack.config import Config, find_config_path, load_config
-from mailtrack.errors import ConfigError, ConfigProblem, MailtrackError
+from mailtrack.errors import ConfigError, ConfigProblem, InputFileError, MailtrackError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -281,6 +283,104 @@ def unpark_command(app: AppContext, ids: tuple[int, ...], everything: bool) -> N
     finally:
         runtime.dispose()
     click.echo(f"{len(done)} mail(s) will be retried by the next `mailtrack run`: {done}")
+
+
+def _extractor(app: AppContext, tracker: str | None, language: str | None) -> Any:
+    """An Extractor: tracker and language from the options, else the config, else defaults."""
+    from mailtrack.nlp.extract import Extractor
+
+    config = None
+    if find_config_path(app.config_option) is not None:
+        config = app.config()
+    return Extractor(
+        tracker=tracker or (config.tracker.address if config else None),
+        default_language=language or (config.tracker.language if config else "es"),
+    )
+
+
+def _today(app: AppContext) -> date:
+    config = app.config() if find_config_path(app.config_option) is not None else None
+    zone = config.tracker.timezone if config else None
+    return datetime.now(zone).date()
+
+
+@main.command("extract")
+@click.argument("eml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="The documented JSON contract.")
+@click.option("--tracker", metavar="EMAIL", help="The tracker address (default: from the config).")
+@click.option("--language", type=click.Choice(["es", "en"]), help="Default language when unclear.")
+@click.pass_obj
+@handle_errors
+def extract_command(
+    app: AppContext, eml: Path, as_json: bool, tracker: str | None, language: str | None
+) -> None:
+    """Show what would be extracted from one mail. Writes nothing."""
+    from mailtrack.mail.parsed import ParsedMail
+
+    try:
+        raw = eml.read_bytes()
+    except OSError as error:
+        raise InputFileError(f"cannot read {eml}: {error.strerror or error}") from error
+    extraction = _extractor(app, tracker, language).extract(ParsedMail.from_bytes(raw), _today(app))
+    if as_json:
+        click.echo(json.dumps(extraction.as_contract(), ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+
+    from mailtrack.nlp.render import render_extraction
+
+    Console().print(render_extraction(extraction))
+
+
+@main.command("eval")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Figures and misses as JSON.")
+@click.option("--tracker", metavar="EMAIL", default="actas@tracker.test", show_default=True)
+@click.pass_obj
+@handle_errors
+def eval_command(app: AppContext, folder: Path, as_json: bool, tracker: str) -> None:
+    """Measure extraction on FOLDER of NNN.eml + NNN.gold.json; list every miss."""
+    from rich.progress import Progress
+
+    from mailtrack.nlp.evaluation import evaluate, render
+
+    extractor = _extractor(app, tracker, None)
+    with Progress(transient=True, disable=as_json) as bar:
+        task = bar.add_task("evaluating", total=None)
+        report = evaluate(
+            folder,
+            extractor.extract,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render(report))
+
+
+@main.command("train")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("models/corpus"),
+    show_default=True,
+    help="Annotated corpus (train/ is used; heldout/ never).",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("models/pipelines"),
+    show_default=True,
+)
+@click.pass_obj
+@handle_errors
+def train_command(app: AppContext, corpus: Path, output: Path) -> None:
+    """Rebuild the trained pipelines in models/pipelines from the annotated corpus."""
+    from mailtrack.nlp.training import train
+
+    configs = corpus.parent / "configs"
+    summary = train(corpus, configs, output, progress=lambda line: click.echo(line, err=True))
+    click.echo(json.dumps(summary, indent=2))
 
 
 def run() -> None:  # pragma: no cover - console entry used by `python -m mailtrack`

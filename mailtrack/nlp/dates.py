@@ -46,6 +46,10 @@ NUMBERS = {
 }  # fmt: skip
 
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+# Spanish day abbreviations count only before a day number: "mié 11", "vie 13"
+# ("mar" alone is the sea).
+SHORT_WEEKDAYS = {"lun": 0, "mar": 1, "mie": 2, "jue": 3, "vie": 4, "sab": 5, "dom": 6}
+_SHORT_WEEKDAY = "|".join(SHORT_WEEKDAYS)
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUMBER = r"\d{1,2}|" + "|".join(sorted(NUMBERS, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th|º|°)?"
@@ -68,7 +72,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "day_month",
         re.compile(
             _LEADING_WEEKDAY
-            + rf"\b(?P<d>\d{{1,2}}){_ORD}\s*(?:de\s+|of\s+)?(?P<month>{_MONTH})\b\.?"
+            + rf"\b(?P<d>\d{{1,2}}){_ORD}(?:\s*(?:de\s+|of\s+)?|-)(?P<month>{_MONTH})\b\.?"
             + _YEAR
         ),
     ),
@@ -84,7 +88,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "weekday_day",
         re.compile(
-            rf"\b(?P<weekday>{_WEEKDAY})\b\.?,?\s+(?:the\s+|dia\s+)?(?P<d>\d{{1,2}}){_ORD}(?![\d:/.])"
+            rf"\b(?P<weekday>{_WEEKDAY}|{_SHORT_WEEKDAY})\b\.?,?\s+(?:the\s+|dia\s+)?"
+            rf"(?P<d>\d{{1,2}}){_ORD}(?![\d:/]|\.\d)"
         ),
     ),
     ("after_tomorrow", re.compile(r"\bpasado\s+manana\b|\bday\s+after\s+tomorrow\b")),

@@ -1,0 +1,241 @@
+"""From one mail to its decisions and actions, with owners and due dates: the ``extract`` contract.
+
+The steps, each in its own module: the mail's own text (quotes, signatures
+and disclaimers removed; forwarded minutes kept), its language, its
+participants, candidate items by layout (``segment``), owners by how minutes
+write them (``owners``), dates resolved against the mail's Date header
+(``dates``), and two trained classifiers: one says what each candidate is
+(action, decision or neither), one whether the mail is minutes at all.
+The rest of mailtrack sees only the dataclasses below, never a spaCy Doc.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from mailtrack.mail.parsed import ParsedMail
+from mailtrack.mail.quotes import trim
+from mailtrack.nlp import pipelines
+from mailtrack.nlp.dates import due_date, find_dates, fold
+from mailtrack.nlp.features import classifier_text
+from mailtrack.nlp.language import guess_language
+from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
+from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
+from mailtrack.nlp.segment import Candidate, segment
+
+MAIL_SAMPLE = 3000
+
+
+@dataclass(frozen=True)
+class ExtractedItem:
+    number: int
+    kind: str
+    text: str
+    owners: tuple[str, ...]
+    external_owner: str | None
+    due: date | None
+    section: str | None
+
+
+@dataclass(frozen=True)
+class Extraction:
+    message_id: str | None
+    subject: str
+    date: datetime | None
+    language: str
+    is_minutes: bool
+    organizer: str | None
+    participants: tuple[Participant, ...]
+    items: tuple[ExtractedItem, ...] = field(default=())
+
+    def as_contract(self) -> dict[str, Any]:
+        """The JSON of ``mailtrack extract --json`` (see the design's contract)."""
+        return {
+            "message_id": self.message_id,
+            "subject": self.subject,
+            "date": self.date.isoformat() if self.date else None,
+            "language": self.language,
+            "is_minutes": self.is_minutes,
+            "organizer": self.organizer,
+            "participants": [{"email": p.email, "name": p.name} for p in self.participants],
+            "items": [
+                {
+                    "number": item.number,
+                    "kind": item.kind,
+                    "text": item.text,
+                    "owners": list(item.owners),
+                    "external_owner": item.external_owner,
+                    "due": item.due.isoformat() if item.due else None,
+                    "section": item.section,
+                }
+                for item in self.items
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A mail cut into candidates with their features: what both training and extraction use."""
+
+    parsed: ParsedMail
+    text: str
+    language: str
+    reference: date
+    people: PeopleIndex
+    candidates: tuple[Candidate, ...]
+    owners: tuple[Owners, ...]
+    item_texts: tuple[str, ...]
+
+
+def participants_of(parsed: ParsedMail, tracker: str | None) -> tuple[Participant, ...]:
+    """From, To and Cc, in that order, without the tracker (or its plus addresses)."""
+    seen: list[Participant] = []
+    tracker_local, _, tracker_domain = (tracker or "").partition("@")
+    for address in parsed.addresses("From", "To", "Cc"):
+        local, _, domain = address.email.partition("@")
+        if tracker and domain == tracker_domain and local.split("+")[0] == tracker_local:
+            continue
+        if all(person.email != address.email for person in seen):
+            seen.append(Participant(address.email, address.name))
+    return tuple(seen)
+
+
+def prepare(
+    parsed: ParsedMail,
+    *,
+    tracker: str | None,
+    default_language: str,
+    today: date,
+    aliases: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Everything up to the classifiers, the same for training and for extraction."""
+    text = trim(parsed.text, keep_forwarded=True, subject=parsed.subject).text
+    language = guess_language(f"{parsed.subject}\n{text}", default_language)
+    reference = parsed.date.date() if parsed.date else today
+    people = PeopleIndex.build(
+        participants_of(parsed, tracker),
+        parsed.sender.email if parsed.sender else None,
+        aliases,
+    )
+    for role, email in roles_in(text, people).items():
+        people.add_alias(role, email)
+    candidates = tuple(segment(text))
+    owners = tuple(find_owners(candidate, people) for candidate in candidates)
+    item_texts = tuple(
+        classifier_text(
+            candidate,
+            owner,
+            bool(candidate.cells.get("due"))
+            or bool(find_dates(candidate.text, reference, language)),
+            language,
+        )
+        for candidate, owner in zip(candidates, owners, strict=True)
+    )
+    return Prepared(parsed, text, language, reference, people, candidates, owners, item_texts)
+
+
+def mail_text(prepared: Prepared) -> str:
+    """What the mail classifier reads: layout summary tokens, the subject, the start of the text.
+
+    Only what is known before classifying items: were item predictions (or, in
+    training, gold items) part of it, the model would learn "no items, not
+    minutes" from the gold answers and trust item predictions it never saw.
+    """
+    sections = sorted({candidate.section_kind for candidate in prepared.candidates})
+    cue_counts: dict[str, int] = {}
+    for text in prepared.item_texts:
+        for token in text.split():
+            if token.startswith(("MTCUE", "MTLABEL", "MTMARK")) and token != "MTLABELNONE":  # noqa: S105
+                cue_counts[token] = cue_counts.get(token, 0) + 1
+    marks = [
+        f"MTLANG{prepared.language.upper()}",
+        *(f"MTHASSEC{section.upper().replace('_', '')}" for section in sections),
+        *(f"{token}X{min(count, 3)}" for token, count in sorted(cue_counts.items())),
+        "MTREPLY" if prepared.parsed.references else "MTNEW",
+    ]
+    subject = prepared.parsed.subject
+    if re.match(r"^\s*(?:re|rv|fw|fwd|aw)\s*:", subject, re.IGNORECASE):
+        marks.append("MTRESUBJ")
+    # Subject words become features of their own: "acta" in a subject says more than in a body.
+    marks.extend(f"SUBJ{word}" for word in re.findall(r"[a-z]+", fold(subject)))
+    return " ".join(marks) + " MTBODY " + prepared.text[:MAIL_SAMPLE]
+
+
+class Extractor:
+    """Extracts items from mails with the trained pipelines (loaded once per process)."""
+
+    def __init__(
+        self,
+        *,
+        tracker: str | None,
+        default_language: str,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        self.tracker = tracker
+        self.default_language = default_language
+        self.aliases = aliases or {}
+        self.items_nlp = pipelines.load("items")
+        self.mail_nlp = pipelines.load("mail")
+
+    def extract(self, parsed: ParsedMail, today: date) -> Extraction:
+        prepared = prepare(
+            parsed,
+            tracker=self.tracker,
+            default_language=self.default_language,
+            today=today,
+            aliases=self.aliases,
+        )
+        kinds = [doc._.mt_kind for doc in self.items_nlp.pipe(prepared.item_texts)]
+        is_minutes = bool(self.mail_nlp(mail_text(prepared))._.mt_is_minutes)
+        items: list[ExtractedItem] = []
+        if is_minutes:
+            for candidate, owners, kind in zip(
+                prepared.candidates, prepared.owners, kinds, strict=True
+            ):
+                if kind == "none":
+                    continue
+                items.append(self._item(len(items) + 1, candidate, owners, kind, prepared))
+        sender = parsed.sender.email if parsed.sender else None
+        return Extraction(
+            parsed.message_id,
+            parsed.subject,
+            parsed.date,
+            prepared.language,
+            is_minutes,
+            sender,
+            prepared.people.participants,
+            tuple(items),
+        )
+
+    @staticmethod
+    def _item(
+        number: int, candidate: Candidate, owners: Owners, kind: str, prepared: Prepared
+    ) -> ExtractedItem:
+        if kind == "decision":
+            owners = NOBODY
+        due: date | None = None
+        if kind == "action":
+            cell = candidate.cells.get("due")
+            source = cell if cell else candidate.text
+            due = due_date(source, prepared.reference, prepared.language)
+        return ExtractedItem(
+            number=number,
+            kind=kind,
+            text=item_text(candidate, owners),
+            owners=owners.emails,
+            external_owner=owners.external if kind == "action" else None,
+            due=due,
+            section=candidate.section,
+        )
+
+
+def item_text(candidate: Candidate, owners: Owners) -> str:
+    """The item as people will read it in their request: without lead-ins or an owner label."""
+    text = strip_lead_in(candidate.text)
+    if owners.how == "label":
+        text = re.sub(r"^[^:–—-]{1,60}?(?::|\s[-–—]\s)\s*", "", text, count=1)
+    return text.strip(" *_")

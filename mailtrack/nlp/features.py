@@ -1,0 +1,113 @@
+"""The text the item classifier reads: a candidate's words behind tokens for its layout.
+
+The trained text classifier sees bags of words and word pairs. What layout
+says (the section kind, the list marker, a ticked checkbox, an owner or a date
+found, a MeetBot label) is written as upper-case marker tokens in front of
+the words, so the same fast linear model learns from both. Training and
+extraction call the same function.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailtrack.nlp.dates import fold
+from mailtrack.nlp.owners import Owners
+from mailtrack.nlp.segment import Candidate
+
+# Labels that say what a line is ("ACTION:", "AGREED:") or that it is not an item ("IDEA:").
+_ACTION_LABELS = ("accion", "acciones", "action", "ai", "todo", "to-do", "tarea", "compromiso")
+_DECISION_LABELS = (
+    "decision", "decisiones", "acuerdo", "acuerdos", "agreed", "resolved", "resolution",
+    "resolucion", "decided", "se acuerda", "se resuelve",
+)  # fmt: skip
+
+
+# Cue words, folded (lowercase, no accents). They name what the words mean so the
+# linear model can generalise from a few hundred examples to phrasings it never saw.
+_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "DECIDE",
+        re.compile(
+            r"\bse (?:aprueba|aprueban|aprobo|acuerda|acordo|decide|decidio|resuelve|resolvio|"
+            r"mantiene|descarta|rechaza|fija|establece|autoriza|informa favorablemente|amplia|"
+            r"amplian|aplaza|"
+            r"pospone|posterga|adopta|continua|elige|elimina|suspende|cancela|sustituye)\b|"
+            r"\bquedan? (?:aprobad|fijad|establecid|acordad)|\baprobad[oa]s?\b|\bacordad[oa]s?\b|"
+            r"\b(?:approved|agreed|decided|resolved|adopted|ratified|accepted|rejected|deferred|"
+            r"postponed|dropped|cancelled|canceled)\b|\b(?:will be|is set|are set|moves to|move to|"
+            r"stays?|remains?|going forward|from now on|no longer|will not|won't|not doing)\b|"
+            r"\ba partir de (?:ahora|hoy)|\bde ahora en adelante|\bya no\b|"
+            r"\bno se (?:hara|renovara)"
+        ),
+    ),
+    (
+        "DO",
+        re.compile(
+            r"\b\w+(?:ara|era|ira|aran|eran|iran|aremos|eremos|iremos)\b|\bva(?:n|mos)? a\b|"
+            r"\bse (?:encarga|encargara|compromete|ocupa|ocupara)\b|\b(?:debe|deben|tiene que|"
+            r"tienen que|hay que|queda pendiente)\b|\b(?:will|shall|to do|needs? to|should|must|"
+            r"has to|have to|is going to|are going to|owns|volunteered|takes?)\b|"
+            r"^(?:\w+)(?:ar|er|ir)\b|^(?:send|prepare|review|update|draft|share|schedule|create|"
+            r"check|confirm|contact|book|set up|write|call|circulate|provide|organi[sz]e|ask|"
+            r"follow up|fix|finish|investigate|present|submit|order|arrange)\b"
+        ),
+    ),
+    (
+        "DONE",
+        re.compile(
+            r"\bya (?:ha|han|se|esta|estan|hemos)\b|\bse ha\b|\bhan sido\b|\b(?:was|were|has been|"
+            r"have been|already|done|completed?|closed|finished|delivered|shipped|merged|"
+            r"resolved)\b|"
+            r"\b(?:hecho|hecha|cerrado|cerrada|terminado|terminada|completado|completada|entregado|"
+            r"enviado|enviada|realizado|realizada)\b|\b(?:presento|comento|explico|informo|"
+            r"conto|dijo|senalo|recordo|reported|presented|noted|said|mentioned|raised|showed|"
+            r"explained|reminded|updated us)\b"
+        ),
+    ),
+    ("ASK", re.compile(r"\?|¿")),
+    (
+        "MAYBE",
+        re.compile(
+            r"\b(?:propuso|propone|sugirio|sugiere|idea|podria|podriamos|quizas|quiza|tal vez|"
+            r"maybe|could|might|suggested|proposed|proposal|propuesta|se plantea|se propone|"
+            r"lo vemos|revisit|to be discussed|a debatir|sin acuerdo|no consensus|not settled|"
+            r"stays open|queda abierto|pendiente de decidir|no se decidio|no lo cerramos|"
+            r"para la proxima)\b"
+        ),
+    ),
+)
+
+
+def cues(text: str) -> list[str]:
+    folded = fold(text)
+    return [f"MTCUE{name}" for name, pattern in _CUES if pattern.search(folded)]
+
+
+def label_kind(label: str | None) -> str:
+    if label is None:
+        return "NONE"
+    if label.startswith(_ACTION_LABELS):
+        return "ACTION"
+    if label.startswith(_DECISION_LABELS):
+        return "DECISION"
+    return "OTHER"
+
+
+def classifier_text(candidate: Candidate, owners: Owners, has_date: bool, language: str) -> str:
+    """Marker tokens, then the candidate's own words."""
+    marks = [
+        f"MTSEC{candidate.section_kind.upper().replace('_', '')}",
+        f"MTMARK{candidate.marker.upper().replace('_', '')}",
+        f"MTLABEL{label_kind(candidate.label)}",
+        "MTOWNER" if owners.emails else ("MTEXTERNAL" if owners.external else "MTNOOWNER"),
+        f"MTOWNERBY{owners.how.upper()}" if owners.how else "MTOWNERBYNONE",
+        "MTDATE" if has_date else "MTNODATE",
+        "MTSPEAKER" if candidate.speaker else "MTNOSPEAKER",
+        "MTTABLE" + ("STATUS" if "status" in candidate.cells else "")
+        if candidate.cells
+        else "MTNOTABLE",
+        f"MTLANG{language.upper()}",
+        *cues(candidate.text),
+    ]
+    return " ".join(marks) + " " + candidate.text

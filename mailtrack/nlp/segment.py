@@ -1,0 +1,487 @@
+"""Minutes text cut into candidate items: list entries, table rows, labelled lines, sentences.
+
+The segmenter knows layout, not meaning: it finds headings (Markdown ``#``,
+underlined, ``Title:`` lines, capitals, bold, numbered titles), list items
+(bullets, numbers, letters, checkboxes) with their continuation lines, table
+rows (with the header row telling which cell is the task, the owner, the
+date), labelled lines (``ACTION:``, ``Acuerdo:``, ``Resolution #1:``), and
+splits prose into sentences (and "Quedamos en que A y que B" into A and B).
+Each candidate keeps the section it stands in and how it was marked; the
+classifier decides what it is. The same code cuts the training corpus and
+incoming mail, so what is learned is what is met.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from mailtrack.nlp.dates import fold
+from mailtrack.nlp.sections import heading_text, section_kind
+
+MAX_LINES = 4000  # minutes longer than this are cut: no real minutes are
+MAX_ITEM_CHARS = 1200
+
+
+@dataclass
+class Candidate:
+    """A piece of minutes that may be an item."""
+
+    text: str
+    section: str | None
+    section_kind: str
+    marker: str  # bullet | number | check_open | check_done | table | label | prose | speaker
+    label: str | None = None  # ACTION / AGREED / RESOLVED ... for labelled lines
+    speaker: str | None = None  # "Geoffrey: I'll open a PR" -> Geoffrey
+    cells: dict[str, str] = field(default_factory=dict)  # table: role -> cell text
+    order: int = 0
+
+
+_BULLET = re.compile(
+    r"^(?P<indent>\s*)(?P<marker>[-*•·–—+▪►➢✓✔→]|\d{1,3}[.)](?!\d)|\(?\d{1,3}\)|[a-zA-Z][.)](?=\s)|"
+    r"\[[ xX✓✔]?\]|☐|☑|☒|✅|⬜|🔲)\s+(?P<rest>.*\S)"
+)
+# Action-log codes at the start of a line: "CA-1  ...", "26/31  ...", "18.1 | ...", "A3: ...".
+_CODE = re.compile(
+    r"^(?P<indent>\s*)(?P<marker>[A-Z]{1,4}-?\d{1,3}(?:\.\d{1,3})?|\d{1,4}[/.]\d{1,3}):?\s{1,}(?P<rest>\S.*)$"
+)
+_DASH_COLUMNS = re.compile(r"^\s*-{2,}(?:\s+-{2,})+\s*$")
+_CHECK = re.compile(r"^(?P<box>\[[ xX✓✔]?\]|☐|☑|☒|✅|⬜|🔲)\s*(?P<rest>.*)$")
+_LABEL = re.compile(
+    r"^\W{0,4}(?P<label>acciones|accion|action(?:\s+items?)?|ai|todo|to-do|tarea|decision|"
+    r"decisiones|acuerdo|acuerdos|agreed|resolved|resolution|resolucion|decided|se acuerda|"
+    r"se resuelve|compromiso|idea|info|help|link|note|nota|proposed resolution|propuesta)"
+    r"\s*(?:#\s*\d+|\((?P<who>[^()]{1,30})\))?\s*\**\s*[:\-–]\s*\**\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_SPEAKER = re.compile(
+    r"^\W{0,3}(?P<name>[A-ZÁÉÍÓÚÑ][\w'.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'.-]+){0,2})\W{0,3}:\s+(?P<rest>\S.*)$"
+)
+_UNDERLINE = re.compile(r"^\s*[=\-~^*_]{3,}\s*$")
+_MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
+_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?\s*$")
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\s*$")
+_MEETBOT_TAIL = re.compile(r"\s*\((?:[\w.@-]+),\s*\d{1,2}:\d{2}(?::\d{2})?\)\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'«¿¡(]?[A-ZÁÉÍÓÚÑ0-9])")
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:sr|sra|srta|dr|dra|d|dña|ing|lic|mr|mrs|ms|st|no|nº|p\.ej|e\.g|i\.e|etc|vs|aprox|approx|ref|art|núm|num|tel|arq|qf|cllr|prof|lda|ldo|abg)\.|\b[A-Z]\.)$",
+    re.IGNORECASE,
+)
+_ANNOUNCES = re.compile(
+    r"(?:where we landed|what we (?:agreed|decided)|(?:we|they) agreed|the (?:outcome|decisions?)|"
+    r"lo que (?:acordamos|decidimos|quedamos|se acordo|se decidio)|"
+    r"(?:esto|estos|aqui) (?:es|son|va|van)"
+    r" (?:lo|los) (?:acordado|acuerdos)|quedamos (?:en|asi)|acordamos lo siguiente|"
+    r"(?:we|se) (?:agreed|acordo|decidio) (?:on )?(?:the following|lo siguiente))[\s.:!]*$"
+)
+_THAT_SPLIT = re.compile(
+    r"\s+(?:y|e)\s+(?:en\s+)?que\s+|\s+and\s+that\s+|"
+    # a new subject after a comma: "..., and Pieter said", "..., y Juan se compromete"
+    r",\s+(?:and|y|e)\s+(?=[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+\s)"
+)
+# After an agreement lead-in, "A and the B" are two agreements.
+_LEAD_IN = re.compile(
+    r"^(?:we agreed|it was agreed|it was decided|consensus was|quedamos en|se acord[oó]|"
+    r"acordamos|se decidi[oó]|decidimos)\b",
+    re.IGNORECASE,
+)
+_AND_THE = re.compile(r"\s+(?:and|y)\s+(?=(?:the|el|la|los|las)\s)", re.IGNORECASE)
+
+_ROLE_WORDS = {
+    "owner": r"responsables?|responsib\w*|resp\.?|owners?|quien|who|assigned(?: to)?|asignad[oa]|"
+    r"encargad[oa]|a cargo|lead|action by|accountable|persona|person|por",
+    "due": r"fecha(?: limite)?|due(?: date)?|plazo|deadline|cuando|when|by|limite|date|vence|"
+    r"target",
+    "status": r"estado|status|state|situacion",
+    "kind": r"tipo|type|kind|categoria|category",
+    "number": r"#|n[ºo°]|num|id|ref",
+    "text": r"tareas?|tasks?|items?|acci(?:on|ones)|actions?|descripci[oó]n|description|acuerdos?|"
+    r"decisi(?:on|ones)|decisions?|temas?|topics?|asuntos?|que|what|detalle|details?|puntos?|"
+    r"actividad(?:es)?|activity|compromisos?",
+}
+
+
+def _role_of(header: str) -> str | None:
+    folded = fold(header).strip(" *:_")
+    for role, words in _ROLE_WORDS.items():
+        if re.fullmatch(rf"(?:{words})(?:\s.*)?", folded):
+            return role
+    return None
+
+
+def _split_cells(line: str) -> list[str]:
+    stripped = line.strip()
+    if "|" in stripped:
+        cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+    else:
+        cells = [cell.strip() for cell in stripped.split("\t")]
+    return cells
+
+
+def _is_table_row(line: str) -> bool:
+    if _TABLE_SEPARATOR.match(line):
+        return True
+    cells = _split_cells(line) if ("|" in line or "\t" in line) else []
+    return len([cell for cell in cells if cell]) >= 2
+
+
+def _is_heading(line: str, next_line: str) -> bool:
+    stripped = line.strip()
+    if not stripped or len(stripped) > 90:
+        return False
+    if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
+        return True
+    if _UNDERLINE.match(next_line) and not _UNDERLINE.match(stripped):
+        return True
+    words = stripped.split()
+    text = heading_text(stripped)
+    if not text:
+        return False
+    if stripped.endswith((":", "：")) and len(words) <= 8:
+        return True
+    if (
+        len(words) <= 5
+        and not stripped.endswith((".", ";", ",", "?", "!"))
+        and section_kind(stripped) not in ("other", "none", "mixed")
+    ):
+        return True
+    letters = [char for char in text if char.isalpha()]
+    if len(letters) >= 4 and all(char.isupper() for char in letters) and len(words) <= 8:
+        return True
+    numbered = re.match(
+        r"^\s*(?:\d+(?:\.\d+)*[.)]?|[IVX]+[.)]|item\s+\d+\s*[-–:]|punto\s+\d+\s*[-–:])\s+\S",
+        stripped,
+        re.IGNORECASE,
+    )
+    if numbered and len(words) <= 7 and not stripped.endswith((".", ";", ",")):
+        return section_kind(stripped) not in ("other", "none") or bool(
+            re.match(r"^\s*(?:item|punto)\s+\d+", stripped, re.IGNORECASE)
+        )
+    return False
+
+
+def _clean(text: str) -> str:
+    text = _MEETBOT_TAIL.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = text.strip("*_`").strip()
+    return text[:MAX_ITEM_CHARS]
+
+
+_BOXES = ("[", "☐", "☑", "☒", "✅", "⬜", "🔲")
+# Sentences that annotate the one before ("Responsable: X.", "Fecha: 10 de abril.") stay with it.
+_ANNOTATION = re.compile(
+    r"^(?:responsables?|resp\.?|owners?|fecha|plazo|due|deadline|by|para el|para|antes del?|"
+    r"estado|status|passed|approved|aprobad[oa]|carried|it passes|votes?|votaci[oó]n)\b",
+    re.IGNORECASE,
+)
+MIN_SENTENCE_WORDS = 5
+
+
+def item_pieces(text: str) -> list[str]:
+    """A list entry cut into full sentences; short or annotating ones stay with the one before."""
+    pieces: list[str] = []
+    for sentence in sentences(text):
+        if pieces and (
+            len(sentence.split()) < MIN_SENTENCE_WORDS or _ANNOTATION.match(sentence.strip("*_ "))
+        ):
+            pieces[-1] = f"{pieces[-1]} {sentence}"
+        else:
+            pieces.append(sentence)
+    return pieces or [text]
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split prose into sentences, not at "Sr." or "J. Tremblay" or "12.000"."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        before = paragraph[start : match.start()]
+        if _ABBREVIATIONS.search(before):
+            continue
+        pieces.append(before)
+        start = match.end()
+    pieces.append(paragraph[start:])
+    result: list[str] = []
+    for piece in pieces:
+        for part in _THAT_SPLIT.split(piece):
+            if _LEAD_IN.match(part.strip()):
+                result.extend(_AND_THE.split(part))
+            else:
+                result.append(part)
+    return [piece.strip() for piece in result if piece.strip()]
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.candidates: list[Candidate] = []
+        self.heading: str | None = None
+        self.kind = "none"
+        self.paragraph: list[str] = []
+        self.table_roles: list[str | None] | None = None
+        # Open list items by indent: a bullet with children ("* Action item review" over
+        # "  * Johan: ... Done.") names the section of its children.
+        self.parents: list[tuple[int, str]] = []
+
+    def emit(self, candidate: Candidate) -> None:
+        candidate.text = _clean(candidate.text)
+        if len(candidate.text) >= 3 and any(char.isalpha() for char in candidate.text):
+            candidate.order = len(self.candidates)
+            self.candidates.append(candidate)
+
+    def set_heading(self, text: str) -> None:
+        self.flush()
+        self.heading = heading_text(text)
+        self.kind = section_kind(text)
+        self.table_roles = None
+        self.parents = []
+
+    def nested_kind(self, indent: int) -> str:
+        """The section kind of a list item at ``indent``: its parent item's, when it names one."""
+        while self.parents and self.parents[-1][0] >= indent:
+            self.parents.pop()
+        for _, kind in reversed(self.parents):
+            if kind not in ("other", "none"):
+                return kind
+        return self.kind
+
+    def flush(self) -> None:
+        if not self.paragraph:
+            return
+        text = " ".join(line.strip() for line in self.paragraph)
+        self.paragraph = []
+        parts = sentences(text)
+        for sentence in parts:
+            self.line_candidate(sentence, in_paragraph=True)
+        # "Here's where we landed." / "Esto es lo que acordamos:" closing a paragraph
+        # announces what follows, like a heading would.
+        last = parts[-1] if parts else ""
+        if len(last.split()) <= 12 and _ANNOUNCES.search(fold(last)):
+            self.heading = last.rstrip(".:")
+            self.kind = "mixed"
+
+    def line_candidate(self, text: str, in_paragraph: bool = False) -> None:
+        label = _LABEL.match(text.strip().lstrip(">").strip().strip("*_"))
+        if label:
+            self.emit(
+                Candidate(
+                    label.group("rest"),
+                    self.heading,
+                    self.kind,
+                    "label",
+                    label=fold(label.group("label")),
+                    speaker=label.group("who"),
+                )
+            )
+            return
+        speaker = _SPEAKER.match(text.strip())
+        if speaker and not in_paragraph:
+            self.emit(
+                Candidate(
+                    speaker.group("rest"),
+                    self.heading,
+                    self.kind,
+                    "speaker",
+                    speaker=speaker.group("name").strip("*_"),
+                )
+            )
+            return
+        self.emit(Candidate(text, self.heading, self.kind, "prose"))
+
+    def list_item(self, marker: str, rest: str) -> None:
+        """One list entry; an entry holding several full sentences gives one candidate each."""
+        box = marker if marker.startswith(_BOXES) else None
+        inner = _CHECK.match(rest)
+        if box is None and inner is not None:
+            box, rest = inner.group("box"), inner.group("rest")
+        if box is not None:
+            done = any(char in box for char in "xX✓✔☑☒✅")
+            kind = "check_done" if done else "check_open"
+        elif marker[0].isdigit() or marker[0] == "(" or (len(marker) == 2 and marker[1] in ".)"):
+            kind = "number"
+        else:
+            kind = "bullet"
+        for piece in item_pieces(rest):
+            label = _LABEL.match(piece.strip("*_ "))
+            if label and box is None:
+                self.emit(
+                    Candidate(
+                        label.group("rest"),
+                        self.heading,
+                        self.kind,
+                        "label",
+                        label=fold(label.group("label")),
+                        speaker=label.group("who"),
+                    )
+                )
+                continue
+            speaker = _SPEAKER.match(piece)
+            self.emit(
+                Candidate(
+                    piece,
+                    self.heading,
+                    self.kind,
+                    kind,
+                    speaker=speaker.group("name") if speaker else None,
+                )
+            )
+
+    def table_row(self, line: str) -> None:
+        if _TABLE_SEPARATOR.match(line):
+            return
+        cells = _split_cells(line)
+        roles = [_role_of(cell) for cell in cells]
+        if self.table_roles is None and sum(role is not None for role in roles) >= 2:
+            self.table_roles = roles  # a header row
+            return
+        named: dict[str, str] = {}
+        if self.table_roles is not None:
+            for role, cell in zip(self.table_roles, cells, strict=False):
+                if role and cell:
+                    named[role] = cell
+        text = named.get("text") or max(
+            (
+                cell
+                for cell, role in zip(cells, self.table_roles or [None] * len(cells), strict=False)
+                if role in (None, "text")
+            ),
+            key=len,
+            default="",
+        )
+        self.emit(Candidate(text, self.heading, self.kind, "table", cells=named))
+
+
+def segment(text: str) -> list[Candidate]:
+    """Candidate items of minutes ``text``, in order."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+    builder = _Builder()
+    index = 0
+    while index < len(lines):
+        line = lines[index].rstrip()
+        next_line = lines[index + 1] if index + 1 < len(lines) else ""
+        stripped = line.strip()
+        if not stripped or _UNDERLINE.match(stripped):
+            builder.flush()
+            if not stripped:
+                builder.table_roles = None if builder.table_roles is None else builder.table_roles
+            index += 1
+            continue
+        if _is_table_row(stripped):
+            builder.flush()
+            builder.table_row(stripped)
+            index += 1
+            continue
+        if _DASH_COLUMNS.match(next_line) and len(stripped.split()) >= 2:
+            builder.flush()
+            index = _fixed_width_table(lines, index, builder)
+            continue
+        if _is_heading(stripped, next_line):
+            builder.set_heading(stripped)
+            index += 2 if _UNDERLINE.match(next_line) else 1
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            builder.flush()
+            indent = len(bullet.group("indent"))
+            rest = bullet.group("rest")
+            index += 1
+            # Continuation lines: indented deeper than the marker, or wrapped text.
+            while index < len(lines):
+                follow = lines[index]
+                if not follow.strip() or _BULLET.match(follow) or _is_table_row(follow.strip()):
+                    break
+                follow_indent = len(follow) - len(follow.lstrip())
+                if follow_indent > indent or (
+                    not rest.rstrip().endswith((".", ":", "!", "?"))
+                    and follow.strip()[:1].islower()
+                ):
+                    rest += " " + follow.strip()
+                    index += 1
+                    continue
+                break
+            outer = builder.kind
+            builder.kind = builder.nested_kind(indent)
+            builder.list_item(bullet.group("marker"), rest)
+            builder.kind = outer
+            builder.parents.append(
+                (indent, section_kind(rest) if len(rest.split()) <= 6 else "other")
+            )
+            continue
+        code = _CODE.match(line)
+        if code and not _BULLET.match(line):
+            builder.flush()
+            indent = len(code.group("indent"))
+            rest = code.group("rest")
+            index += 1
+            # An action-log entry runs to the blank line or the next code, wrapped or not.
+            while index < len(lines):
+                follow = lines[index]
+                if not follow.strip() or _CODE.match(follow) or _BULLET.match(follow):
+                    break
+                rest += " " + follow.strip()
+                index += 1
+            del indent
+            builder.list_item("-", rest)
+            continue
+        if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
+            builder.flush()
+            rest = stripped
+            index += 1
+            while (
+                index < len(lines) and lines[index].strip() and lines[index].startswith((" ", "\t"))
+            ):
+                rest += " " + lines[index].strip()
+                index += 1
+            builder.line_candidate(rest)
+            continue
+        if _SPEAKER.match(stripped) and not builder.paragraph:
+            builder.flush()
+            builder.line_candidate(stripped)
+            index += 1
+            continue
+        builder.paragraph.append(stripped.lstrip(">").strip())
+        index += 1
+    builder.flush()
+    return _dedupe(builder.candidates)
+
+
+def _fixed_width_table(lines: list[str], index: int, builder: _Builder) -> int:
+    """A plain-text table whose header is underlined by dash groups; returns the next index."""
+    header, rule = lines[index], lines[index + 1]
+    starts = [match.start() for match in re.finditer(r"-{2,}", rule)]
+
+    def cut(line: str) -> list[str]:
+        bounds = [*starts[1:], max(len(line), starts[-1]) + 1]
+        return [line[start:end].strip() for start, end in zip(starts, bounds, strict=False)]
+
+    builder.table_roles = [_role_of(cell) for cell in cut(header)]
+    index += 2
+    rows: list[list[str]] = []
+    while index < len(lines) and lines[index].strip() and not _DASH_COLUMNS.match(lines[index]):
+        cells = cut(lines[index])
+        if rows and not cells[0] and any(cells[1:]):
+            # A wrapped row: its first column is empty; join each cell to the row above.
+            rows[-1] = [
+                f"{above} {below}".strip() for above, below in zip(rows[-1], cells, strict=False)
+            ]
+        else:
+            rows.append(cells)
+        index += 1
+    for cells in rows:
+        builder.table_row(" | ".join(cell or " " for cell in cells))
+    builder.table_roles = None
+    return index
+
+
+def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
+    """The same line said twice (MeetBot lists every action again by person) counts once."""
+    seen: set[str] = set()
+    kept: list[Candidate] = []
+    for candidate in candidates:
+        key = re.sub(r"\W+", " ", fold(candidate.text)).strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(candidate)
+    for order, candidate in enumerate(kept):
+        candidate.order = order
+    return kept

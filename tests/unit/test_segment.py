@@ -1,0 +1,119 @@
+"""Cutting minutes into candidates: headings, lists, tables, labels, prose."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailtrack.nlp.sections import section_kind
+from mailtrack.nlp.segment import segment, sentences
+
+
+@pytest.mark.parametrize(
+    ("heading", "kind"),
+    [
+        ("Acuerdos:", "decisions"),
+        ("## Decisiones tomadas", "decisions"),
+        ("3. Acuerdos adoptados", "decisions"),
+        ("RESOLVED", "decisions"),
+        ("Puntos acordados", "decisions"),
+        ("Próximos pasos", "actions"),
+        ("Action items", "actions"),
+        ("**Tareas asignadas**", "actions"),
+        ("Next steps:", "actions"),
+        ("Compromisos", "actions"),
+        ("Revisión de tareas anteriores", "review"),
+        ("Previous action items", "review"),
+        ("Orden del día", "agenda"),
+        ("Asistentes", "attendance"),
+        ("Acuerdos y tareas", "mixed"),
+        ("Discusión", "discussion"),
+        ("Lo que charlamos:", "discussion"),
+        ("Varios", "discussion"),
+        ("Quarterly numbers", "other"),
+    ],
+)
+def test_headings_name_their_sections(heading: str, kind: str) -> None:
+    assert section_kind(heading) == kind
+
+
+def test_lists_under_headings_keep_their_section_and_continuation_lines() -> None:
+    text = (
+        "Acuerdos\n========\n"
+        "1. Se aprueba el presupuesto\n   de la fase 2.\n"
+        "2. Javiera y Felipe harán las entrevistas antes del\n   miércoles 24.\n\n"
+        "Tareas:\n- [ ] Juan: revisar el contrato\n- [x] Ana: enviar el acta\n"
+    )
+    found = [(c.text, c.section_kind, c.marker) for c in segment(text)]
+    assert found == [
+        ("Se aprueba el presupuesto de la fase 2.", "decisions", "number"),
+        ("Javiera y Felipe harán las entrevistas antes del miércoles 24.", "decisions", "number"),
+        ("Juan: revisar el contrato", "actions", "check_open"),
+        ("Ana: enviar el acta", "actions", "check_done"),
+    ]
+
+
+def test_table_rows_know_their_columns() -> None:
+    text = (
+        "Action items\n"
+        "| # | Task | Owner | Due |\n|---|---|---|---|\n"
+        "| 1 | Resubmit the drawings | T. Beck | 3/18 |\n"
+    )
+    (row,) = segment(text)
+    assert row.marker == "table"
+    assert row.text == "Resubmit the drawings"
+    assert row.cells["owner"] == "T. Beck" and row.cells["due"] == "3/18"
+
+
+def test_fixed_width_tables_are_read_by_column() -> None:
+    text = (
+        "ACTION LOG\n\n"
+        "No.    Action                               Lead   Due\n"
+        "-----  -----------------------------------  -----  -----------\n"
+        "26/31  Circulate the revised chart          RI     29 May 2026\n"
+        "26/33  Raise the alert fatigue report       CB\n"
+    )
+    rows = segment(text)
+    assert [(r.text, r.cells.get("owner"), r.cells.get("due")) for r in rows] == [
+        ("Circulate the revised chart", "RI", "29 May 2026"),
+        ("Raise the alert fatigue report", "CB", None),
+    ]
+
+
+def test_labelled_lines_and_meetbot_tails() -> None:
+    text = "* ACTION: mkowal to bisect the regression  (jhalvorsen, 16:12:05)\n* IDEA: move the fuzz jobs\n"
+    first, second = segment(text)
+    assert (first.text, first.label) == ("mkowal to bisect the regression", "action")
+    assert second.label == "idea"
+
+
+def test_prose_is_split_into_sentences_and_agreements() -> None:
+    text = "Quedamos en que Iker monta la alerta antes del viernes y que el lunes se para el nodo 2. Sr. Gómez lo revisa."
+    assert [c.text for c in segment(text)] == [
+        "Quedamos en que Iker monta la alerta antes del viernes",
+        "el lunes se para el nodo 2.",
+        "Sr. Gómez lo revisa.",
+    ]
+
+
+def test_abbreviations_and_initials_do_not_end_sentences() -> None:
+    assert sentences("K. Singh to place the order. Dr. Pérez will call.") == [
+        "K. Singh to place the order.",
+        "Dr. Pérez will call.",
+    ]
+
+
+def test_a_parent_bullet_names_the_section_of_its_children() -> None:
+    text = "* Action item review\n    * Johan: linter PR merged. Done.\n* Event versioning\n    * Decision: major bump.\n"
+    kinds = {c.text: c.section_kind for c in segment(text)}
+    assert kinds["Johan: linter PR merged. Done."] == "review"
+
+
+def test_the_same_line_twice_counts_once() -> None:
+    text = "Summary\n* ACTION: ruthb to update the notes\n\nAction Items\n* ruthb to update the notes\n"
+    assert len(segment(text)) == 1
+
+
+def test_a_lead_in_sentence_announces_the_next_paragraph() -> None:
+    text = "Good turnout! Here's where we landed.\n\nPool opens Saturday June 6. Guest passes stay at $5.\n"
+    kinds = [c.section_kind for c in segment(text)]
+    assert kinds[-2:] == ["mixed", "mixed"]

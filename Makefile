@@ -1,5 +1,5 @@
 # mailtrack developer entry points. `make check` is what CI runs (.ci/run).
-#   make demo    set up and run the demo on the embedded default
+#   make demo    set up and run the whole loop on the embedded default (no server)
 #   make test    set up (system packages, venv) and run the whole test suite
 #   make check   lint + types + the whole test suite
 PYTHON ?= python3
@@ -22,8 +22,7 @@ system:
 	.ci/install-system
 
 demo: setup
-	MAILTRACK_IMAP_PASSWORD=example MAILTRACK_SMTP_PASSWORD=example \
-	  $(BIN)/mailtrack --config config.example.toml check-config
+	$(BIN)/mailtrack demo
 
 lint: setup
 	$(BIN)/ruff check .

@@ -201,12 +201,22 @@ def db_current(app: AppContext) -> None:
 @handle_errors
 def run_command(app: AppContext, once: bool) -> None:
     """Run the service: read mail (IDLE or poll), record and handle it."""
-    from mailtrack.assembly import build_service, build_source, open_runtime
+    from mailtrack.assembly import (
+        build_handlers,
+        build_mailer,
+        build_sender,
+        build_service,
+        build_source,
+        housekeeping,
+        open_runtime,
+    )
 
     config = app.config()
     if not app.debug:
         logging.getLogger().setLevel(config.logging.level)
     source = build_source(config)
+    mailer = build_mailer(config)
+    handlers = build_handlers(config)
     runtime = open_runtime(config)
     stop = threading.Event()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -222,7 +232,9 @@ def run_command(app: AppContext, once: bool) -> None:
     for sig in previous:
         signal.signal(sig, request_stop)
     try:
-        summary = build_service(runtime, source).run(stop, once=once)
+        sender = build_sender(runtime, mailer)
+        service = build_service(runtime, source, handlers, housekeeping(runtime, sender))
+        summary = service.run(stop, once=once)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -381,6 +393,142 @@ def train_command(app: AppContext, corpus: Path, output: Path) -> None:
     configs = corpus.parent / "configs"
     summary = train(corpus, configs, output, progress=lambda line: click.echo(line, err=True))
     click.echo(json.dumps(summary, indent=2))
+
+
+@main.command("demo")
+@click.option(
+    "--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo's files here."
+)
+@click.pass_obj
+@handle_errors
+def demo_command(app: AppContext, keep: Path | None) -> None:
+    """Run the whole loop on the embedded default: no server, no network, under 30 seconds."""
+    from rich.console import Console
+
+    from mailtrack.demo.loop import run_demo
+
+    console = Console(highlight=False)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    run_demo(console.print, keep)
+
+
+@main.command("digest")
+@click.option(
+    "--print", "print_only", is_flag=True, help="Show the digests; send nothing (default)."
+)
+@click.option("--send", is_flag=True, help="Send today's digests now (once per recipient per day).")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day (YYYY-MM-DD)."
+)
+@click.pass_obj
+@handle_errors
+def digest_command(app: AppContext, print_only: bool, send: bool, day: datetime | None) -> None:
+    """What each organizer still has to chase: pending, rejected, unclear, bounced, overdue."""
+    from mailtrack.assembly import build_mailer, build_sender, open_runtime
+    from mailtrack.digest import build, local_day, recipients, render_text, send_digests
+
+    if print_only and send:
+        raise click.UsageError("choose --print or --send")
+    config = app.config()
+    runtime = open_runtime(config)
+    try:
+        now = runtime.clock.now()
+        when = day.date() if day else local_day(now, config.tracker.timezone)
+        if not send:
+            with runtime.sessions() as session:
+                found = False
+                for recipient in recipients(session, config):
+                    digest = build(session, config, recipient, when, now)
+                    if not digest.empty:
+                        found = True
+                        click.echo(f"To: {recipient}\n{render_text(digest, config)}")
+                if not found:
+                    click.echo("Nothing to report: no digest would be sent.")
+            return
+        sender = build_sender(runtime, build_mailer(config))
+        sent = send_digests(runtime.sessions, config, now, when)
+        flushed = sender.flush()
+        click.echo(
+            f"digests written: {len(sent)} {sent}; mail sent {flushed.sent}, failed {flushed.failed}"
+        )
+    finally:
+        runtime.dispose()
+
+
+@main.command("export")
+@click.argument("meeting", type=int)
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+)
+@click.option(
+    "--with-raw",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the archived .eml files the record cites into DIR.",
+)
+@click.pass_obj
+@handle_errors
+def export_command(
+    app: AppContext, meeting: int, fmt: str, output: Path | None, with_raw: Path | None
+) -> None:
+    """The written record of MEETING: items, and per person who confirmed what, when, with evidence."""
+    from mailtrack.assembly import open_runtime
+    from mailtrack.export import ExportError, build_record, copy_raw, render, render_pdf
+
+    runtime = open_runtime(app.config())
+    try:
+        with runtime.sessions() as session:
+            record = build_record(session, meeting, runtime.clock.now())
+            copied = copy_raw(session, runtime.archive, record, with_raw) if with_raw else []
+    finally:
+        runtime.dispose()
+    data = render_pdf(record) if fmt == "pdf" else render(record, fmt).encode()
+    if output is None and fmt == "pdf":
+        raise click.UsageError("a PDF needs -o FILE")
+    if output is None:
+        click.echo(data.decode(), nl=False)
+    else:
+        try:
+            output.write_bytes(data)
+        except OSError as error:
+            raise ExportError(f"cannot write {output}: {error.strerror or error}") from error
+        click.echo(f"wrote {output} ({len(data)} bytes)", err=True)
+    if copied:
+        click.echo(f"wrote {len(copied)} archived mail(s) to {with_raw}", err=True)
+
+
+@main.group("archive")
+def archive_group() -> None:
+    """The raw mail archive."""
+
+
+@archive_group.command("verify")
+@click.pass_obj
+@handle_errors
+def archive_verify(app: AppContext) -> None:
+    """Re-hash every archived mail; report any file that changed or is missing (exit 1 if any)."""
+    from mailtrack.assembly import open_runtime
+    from mailtrack.export import verify_archive
+
+    runtime = open_runtime(app.config())
+    try:
+        with runtime.sessions() as session:
+            result = verify_archive(session, runtime.archive)
+    finally:
+        runtime.dispose()
+    for line in result.missing:
+        click.echo(f"missing: {line}")
+    for line in result.changed:
+        click.echo(f"changed: {line}")
+    click.echo(
+        f"{result.checked} archived mail(s) checked: {len(result.missing)} missing, "
+        f"{len(result.changed)} changed"
+    )
+    if not result.ok:
+        sys.exit(1)
 
 
 def run() -> None:  # pragma: no cover - console entry used by `python -m mailtrack`

@@ -70,6 +70,7 @@ class TrackerConfig:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     language: Language = "es"
     data_dir: Path = Path("data")
+    aliases_file: Path | None = None
 
     def may_organize(self, address: str) -> bool:
         """Whether ``address`` may submit minutes: listed itself, or its @domain is."""
@@ -132,14 +133,22 @@ class SmtpConfig:
     username: str | None = None
     password: Secret | None = None
     timeout: timedelta = timedelta(seconds=30)
+    max_attempts: int = 10
+    retry_after: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class ConfirmationsConfig:
-    """``[confirmations]``: when to remind people who have not answered."""
+    """``[confirmations]``: who must confirm what, receipts, reminders, bounce notices."""
 
     reminder_after: timedelta = timedelta(days=2)
     max_reminders: int = 2
+    decisions_by: str = "participants"  # participants | none
+    actions_by: str = "owners"  # owners | participants
+    organizer_confirms: bool = False
+    receipts: bool = True
+    receipts_per_day: int = 5
+    notify_bounces: str = "digest"  # digest | immediately
 
 
 @dataclass(frozen=True)
@@ -448,6 +457,7 @@ class _Loader:
                 )
         language = reader.choice("language", LANGUAGES, "es")
         data_dir = reader.path("data_dir", self.resolve(Path("data"))) or self.resolve(Path("data"))
+        aliases_file = reader.existing_file("aliases_file")
         reader.finish()
         return TrackerConfig(
             address=address,
@@ -456,6 +466,7 @@ class _Loader:
             timezone=zone,
             language=language,  # type: ignore[arg-type]  # checked by choice()
             data_dir=data_dir,
+            aliases_file=aliases_file,
         )
 
     def _database(
@@ -562,6 +573,8 @@ class _Loader:
             username=username,
             password=password,
             timeout=reader.duration("timeout", timedelta(seconds=30)),
+            max_attempts=reader.integer("max_attempts", 10, low=1, high=100),
+            retry_after=reader.duration("retry_after", timedelta(minutes=1)),
         )
         reader.finish()
         return config
@@ -573,6 +586,12 @@ class _Loader:
         config = ConfirmationsConfig(
             reminder_after=reader.duration("reminder_after", timedelta(days=2)),
             max_reminders=reader.integer("max_reminders", 2, low=0, high=20),
+            decisions_by=reader.choice("decisions_by", ("participants", "none"), "participants"),
+            actions_by=reader.choice("actions_by", ("owners", "participants"), "owners"),
+            organizer_confirms=reader.boolean("organizer_confirms", False),
+            receipts=reader.boolean("receipts", True),
+            receipts_per_day=reader.integer("receipts_per_day", 5, low=0, high=100),
+            notify_bounces=reader.choice("notify_bounces", ("digest", "immediately"), "digest"),
         )
         reader.finish()
         return config

@@ -468,3 +468,20 @@ class AuditEvent(Base):
     inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_message.id"))
     message_id: Mapped[str | None] = mapped_column(String(HEADER))
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class MailQuota(Base):
+    """How many mails of one kind went to one address on one day: receipts and notices are capped.
+
+    A misbehaving auto-responder that answers every mail must not hold
+    mailtrack in a loop: past the cap, nothing more is sent that day.
+    """
+
+    __tablename__ = "mail_quota"
+    __table_args__ = (UniqueConstraint("address", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -120,7 +120,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "day_only",
         re.compile(
             r"\b(?:(?:antes\s+del?|para\s+el|hasta\s+el|el)\s+(?:dia\s+)?|(?:by|before|on|until)\s+the\s+)"
-            rf"(?P<d>\d{{1,2}}){_ORD}(?![\d:/.,%]|\s*(?:h|hs|horas|am|pm|de\s+(?:{_MONTH})|of)\b)"
+            rf"(?P<d>\d{{1,2}}){_ORD}(?![\d:/,%]|\.\d|\s*(?:h|hs|horas|am|pm|de\s+(?:{_MONTH})|of)\b)"
         ),
     ),
 ]

@@ -28,6 +28,8 @@ from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
 from mailtrack.nlp.segment import Candidate, segment
 
 MAIL_SAMPLE = 3000
+# Owner rules that name a responsible person outright (not "X will..." in running text).
+NAMED_OWNER = frozenset({"table", "explicit", "handle", "label", "enclosed", "trailing"})
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,9 @@ class Extractor:
         self.items_nlp = pipelines.load("items")
         self.mail_nlp = pipelines.load("mail")
 
-    def extract(self, parsed: ParsedMail, today: date) -> Extraction:
+    def extract(self, parsed: ParsedMail, today: date, gate: bool = True) -> Extraction:
+        """Extract the items of ``parsed``; with ``gate`` (the default), a mail the mail
+        classifier finds is not minutes yields none. ``is_minutes`` always says what it found."""
         prepared = prepare(
             parsed,
             tracker=self.tracker,
@@ -192,12 +196,15 @@ class Extractor:
         kinds = [doc._.mt_kind for doc in self.items_nlp.pipe(prepared.item_texts)]
         is_minutes = bool(self.mail_nlp(mail_text(prepared))._.mt_is_minutes)
         items: list[ExtractedItem] = []
-        if is_minutes:
-            for candidate, owners, kind in zip(
+        if is_minutes or not gate:
+            for candidate, owners, predicted in zip(
                 prepared.candidates, prepared.owners, kinds, strict=True
             ):
-                if kind == "none":
+                if predicted == "none":
                     continue
+                # Someone named as responsible makes it an action: a decision has no doer.
+                named = owners.emails and owners.how in NAMED_OWNER
+                kind = "action" if predicted == "decision" and named else predicted
                 items.append(self._item(len(items) + 1, candidate, owners, kind, prepared))
         sender = parsed.sender.email if parsed.sender else None
         return Extraction(

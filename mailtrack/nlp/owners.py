@@ -135,6 +135,14 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         found = _resolve(candidate.speaker, people, how, short_prefix=candidate.marker == "label")
         if found:
             return found
+    if candidate.marker == "label" and (candidate.label or "").startswith(
+        ("action", "accion", "todo", "ai")
+    ):
+        # MeetBot and friends: "ACTION: nick verb ...", the doer comes first.
+        first = text.split(maxsplit=1)[0] if text.split() else ""
+        found = _resolve(first, people, "label")
+        if found:
+            return found
     leading = _LEADING_LABEL.match(text)
     if leading:
         found = _resolve(leading.group("who"), people, "label")

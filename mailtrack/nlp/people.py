@@ -199,13 +199,26 @@ _ROLE_NOTE = re.compile(
 )
 
 
+_ROLE_LINE = re.compile(
+    r"^\W{0,3}(?P<role>[A-ZÁÉÍÓÚÑa-záéíóúñ][\w ]{2,30}?)\W{0,3}:\s*(?P<name>[A-ZÁÉÍÓÚÑ][\w'’.-]+"
+    r"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})\s*$",
+    re.MULTILINE,
+)
+
+
 def roles_in(text: str, people: PeopleIndex) -> dict[str, str]:
-    """Roles named beside people: "Raquel Ibáñez (técnica, secretaria del consejo)".
+    """Roles named beside people: "Raquel Ibáñez (técnica, secretaria del consejo)",
+    or on a line of their own: "Administradora: Carmen López", "Chair: Ines Albrecht".
 
     Minutes then say "la secretaría del consejo pedirá...": the attendance list
     is how a reader knows who that is.
     """
     found: dict[str, str] = {}
+    for match in _ROLE_LINE.finditer(text[:20_000]):
+        emails = people.resolve(match.group("name"))
+        role = match.group("role").strip()
+        if len(emails) == 1 and len(role.split()) <= 3 and not people.resolve(role):
+            found.setdefault(role, next(iter(emails)))
     for match in _ROLE_NOTE.finditer(text[:20_000]):
         emails = people.resolve(match.group("name"))
         if len(emails) != 1:

@@ -57,6 +57,13 @@ _LABEL = re.compile(
 _SPEAKER = re.compile(
     r"^\W{0,3}(?P<name>[A-ZÁÉÍÓÚÑ][\w'.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'.-]+){0,2})\W{0,3}:\s+(?P<rest>\S.*)$"
 )
+# Chat and IRC lines: "[10:02] Ana: texto", "[17:00] <sokonkwo> text",
+# "12/3/26, 10:02 - Ana: texto" (WhatsApp), "Ana García 10:02 AM: text".
+_CHAT = re.compile(
+    r"^\[?(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?\s?m\.?)?\]?"
+    r"\s*(?:-\s*)?(?:<(?P<nick>[^<>\s]{1,40})>|(?P<name>[^:<>\[\]]{1,40}):)\s+(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
 _UNDERLINE = re.compile(r"^\s*[=\-~^*_]{3,}\s*$")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?\s*$")
@@ -432,6 +439,33 @@ def segment(text: str) -> list[Candidate]:
                 rest += " " + lines[index].strip()
                 index += 1
             builder.line_candidate(rest)
+            continue
+        chat = _CHAT.match(stripped)
+        if chat:
+            builder.flush()
+            speaker = (chat.group("nick") or chat.group("name") or "").strip()
+            rest = chat.group("rest")
+            label = _LABEL.match(rest.lstrip("#!").strip())
+            if rest.startswith(("#action", "#agreed", "#info", "#idea", "#help", "#link")):
+                # MeetBot commands in a raw IRC log: "#action nick to ...", "#agreed ...".
+                command, _, rest = rest.partition(" ")
+                builder.emit(
+                    Candidate(
+                        rest,
+                        builder.heading,
+                        builder.kind,
+                        "label",
+                        label=fold(command[1:]),
+                        speaker=None,
+                    )
+                )
+            elif label:
+                builder.line_candidate(rest)
+            else:
+                builder.emit(
+                    Candidate(rest, builder.heading, builder.kind, "speaker", speaker=speaker)
+                )
+            index += 1
             continue
         if _SPEAKER.match(stripped) and not builder.paragraph:
             builder.flush()

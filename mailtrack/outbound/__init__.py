@@ -1,0 +1,1 @@
+"""Mail out: the outbox table, the mailers that deliver it, and the loop that flushes it."""

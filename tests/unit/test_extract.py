@@ -1,0 +1,176 @@
+"""The extract contract end to end, with the trained pipelines shipped in models/pipelines."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support.mails import make_mail
+
+from mailtrack.cli import main
+from mailtrack.mail.parsed import ParsedMail
+from mailtrack.nlp.extract import Extractor
+
+TRACKER = "actas@tracker.test"
+MINUTES_ES = """Hola a todos:
+
+Os paso el acta de la reunión de seguimiento de hoy.
+
+Asistentes: Ana, Juan Pérez, Luis Ortega.
+
+Acuerdos:
+1. Se aprueba el presupuesto de la fase 2 por 12.000 €.
+2. Se congela el alcance hasta enero.
+
+Tareas:
+- Juan: reiniciar el servidor de staging el sábado.
+- Luis enviará la oferta revisada antes del 15/12.
+- Revisar el contrato con el proveedor (Ana), para el viernes.
+
+Un saludo,
+Ana
+"""
+
+
+@pytest.fixture(scope="module")
+def extractor() -> Extractor:
+    return Extractor(tracker=TRACKER, default_language="es")
+
+
+def minutes() -> ParsedMail:
+    return ParsedMail.from_bytes(
+        make_mail(
+            sender="Ana García <ana@consultora.test>",
+            to="Juan Pérez <juan.perez@cliente.test>, Luis Ortega <lortega@cliente.test>",
+            cc=f"Actas <{TRACKER}>",
+            subject="Acta reunión de seguimiento",
+            body=MINUTES_ES,
+            message_id="<acta-1@consultora.test>",
+        )
+    )
+
+
+def test_minutes_give_decisions_and_actions_with_owners_and_dates(extractor: Extractor) -> None:
+    result = extractor.extract(minutes(), date(2026, 11, 26))
+    data = result.as_contract()
+    assert data["is_minutes"] is True
+    assert data["language"] == "es"
+    assert data["organizer"] == "ana@consultora.test"
+    assert TRACKER not in [p["email"] for p in data["participants"]]
+    items = [(i["kind"], i["owners"], i["due"]) for i in data["items"]]
+    assert items == [
+        ("decision", [], None),
+        ("decision", [], None),
+        ("action", ["juan.perez@cliente.test"], "2026-11-28"),
+        ("action", ["lortega@cliente.test"], "2026-12-15"),
+        ("action", ["ana@consultora.test"], "2026-11-27"),
+    ]
+    assert [i["number"] for i in data["items"]] == [1, 2, 3, 4, 5]
+    assert data["items"][2]["text"].startswith("reiniciar el servidor")
+    assert data["items"][0]["section"] == "Acuerdos"
+
+
+def test_a_thank_you_note_is_not_minutes(extractor: Extractor) -> None:
+    mail = ParsedMail.from_bytes(
+        make_mail(
+            subject="Gracias por la reunión",
+            body="Hola Juan,\n\nMuchas gracias por la reunión de ayer, fue muy útil. "
+            "Nos vemos la semana que viene.\n\nUn abrazo,\nAna\n",
+        )
+    )
+    result = extractor.extract(mail, date(2026, 11, 26))
+    assert result.is_minutes is False
+    assert result.items == ()
+
+
+def test_quoted_older_minutes_yield_nothing(extractor: Extractor) -> None:
+    body = (
+        "Gracias, Ana. Lo reviso y te digo.\n\n"
+        "El jue, 26 nov 2026 a las 10:00, Ana García <ana@consultora.test> escribió:\n"
+        + "".join(f"> {line}\n" for line in MINUTES_ES.splitlines())
+    )
+    mail = ParsedMail.from_bytes(
+        make_mail(sender="Juan <juan.perez@cliente.test>", subject="Re: Acta", body=body)
+    )
+    assert extractor.extract(mail, date(2026, 11, 26)).items == ()
+
+
+def test_extract_cli_prints_the_json_contract(tmp_path: Path) -> None:
+    eml = tmp_path / "acta.eml"
+    eml.write_bytes(minutes().message.as_bytes())
+    result = CliRunner().invoke(main, ["extract", str(eml), "--json", "--tracker", TRACKER])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {
+        "message_id",
+        "subject",
+        "date",
+        "language",
+        "is_minutes",
+        "organizer",
+        "participants",
+        "items",
+    }
+    assert data["message_id"] == "<acta-1@consultora.test>"
+    assert set(data["items"][0]) == {
+        "number",
+        "kind",
+        "text",
+        "owners",
+        "external_owner",
+        "due",
+        "section",
+    }
+
+
+def test_extract_cli_table_and_missing_file(tmp_path: Path) -> None:
+    eml = tmp_path / "acta.eml"
+    eml.write_bytes(minutes().message.as_bytes())
+    table = CliRunner().invoke(main, ["extract", str(eml), "--tracker", TRACKER])
+    assert table.exit_code == 0
+    assert "reiniciar" in table.output  # the table wraps long text
+    missing = CliRunner().invoke(main, ["extract", str(tmp_path / "nope.eml")])
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("mailtrack: cannot read")
+
+
+def test_eval_cli_reports_scores_and_misses(tmp_path: Path) -> None:
+    (tmp_path / "001.eml").write_bytes(minutes().message.as_bytes())
+    gold = {
+        "language": "es",
+        "is_minutes": True,
+        "items": [
+            {
+                "text": "Se aprueba el presupuesto de la fase 2 por 12.000 €.",
+                "kind": "decision",
+                "owners": [],
+                "external_owner": None,
+                "due": None,
+            },
+            {
+                "text": "Juan: reiniciar el servidor de staging el sábado.",
+                "kind": "action",
+                "owners": ["juan.perez@cliente.test"],
+                "external_owner": None,
+                "due": "2026-11-28",
+            },
+            {
+                "text": "Una tarea que el acta no dice",
+                "kind": "action",
+                "owners": [],
+                "external_owner": None,
+                "due": None,
+            },
+        ],
+    }
+    (tmp_path / "001.gold.json").write_text(json.dumps(gold))
+    result = CliRunner().invoke(main, ["eval", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    overall = report["overall"]
+    assert overall["items_gold"] == 3 and overall["items_predicted"] == 5
+    assert overall["recall"] == pytest.approx(2 / 3, abs=1e-3)
+    assert any("missed action: Una tarea" in miss for miss in report["misses"])

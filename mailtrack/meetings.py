@@ -58,6 +58,13 @@ def item_fingerprint(item: ExtractedItem) -> str:
     return fingerprint(item.kind, item.text, item.owners, item.due)
 
 
+def is_tracker(address: str, tracker: str) -> bool:
+    """The tracker's own address, or a plus address of it."""
+    local, _, domain = address.lower().partition("@")
+    tracker_local, _, tracker_domain = tracker.lower().partition("@")
+    return domain == tracker_domain and local.split("+")[0] == tracker_local
+
+
 def _participants(
     session: Session, meeting: Meeting, parsed: ParsedMail, extraction: Extraction
 ) -> None:
@@ -69,7 +76,8 @@ def _participants(
         roles[extraction.organizer] = ParticipantRole.ORGANIZER
     existing = {p.person.email for p in meeting.participants}
     for participant in extraction.participants:
-        if participant.email in existing:
+        # The tracker is never a participant: it would ask itself to confirm.
+        if participant.email in existing or is_tracker(participant.email, meeting.tracker):
             continue
         person = get_person(session, participant.email, participant.name)
         session.add(

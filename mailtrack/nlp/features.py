@@ -19,7 +19,8 @@ from mailtrack.nlp.segment import Candidate
 _ACTION_LABELS = ("accion", "acciones", "action", "ai", "todo", "to-do", "tarea", "compromiso")
 _DECISION_LABELS = (
     "decision", "decisiones", "acuerdo", "acuerdos", "agreed", "resolved", "resolution",
-    "resolucion", "decided", "se acuerda", "se resuelve",
+    "resolucion", "decided", "se acuerda", "se resuelve", "consensus", "consenso",
+    "conclusion", "acordado",
 )  # fmt: skip
 
 

@@ -48,10 +48,14 @@ _CODE = re.compile(
 _DASH_COLUMNS = re.compile(r"^\s*-{2,}(?:\s+-{2,})+\s*$")
 _CHECK = re.compile(r"^(?P<box>\[[ xX✓✔]?\]|☐|☑|☒|✅|⬜|🔲)\s*(?P<rest>.*)$")
 _LABEL = re.compile(
-    r"^\W{0,4}(?P<label>acciones|accion|action(?:\s+items?)?|ai|todo|to-do|tarea|decision|"
-    r"decisiones|acuerdo|acuerdos|agreed|resolved|resolution|resolucion|decided|se acuerda|"
-    r"se resuelve|compromiso|idea|info|help|link|note|nota|proposed resolution|propuesta)"
-    r"\s*(?:#\s*\d+|\((?P<who>[^()]{1,30})\))?\s*\**\s*[:\-–]\s*\**\s+(?P<rest>.+)$",
+    r"^\W{0,4}(?P<label>acciones|acción|accion|action(?:\s+items?)?|ai|todo|to-do|tarea|decisión|"
+    r"decision|decisiones|acuerdos?|agreed|resolved|resolution|resolución|resolucion|decided|"
+    r"se acuerda|se resuelve|compromiso|consensus|consenso|conclusion|conclusión|acordado|"
+    r"idea|info|help|link|note|nota|proposed resolution|propuesta)"
+    # numbering of the label itself: "Action #3", "ACUERDO PRIMERO", "Acuerdo 2", "AI (mo)"
+    r"\s*(?:#\s*\d+|\d+[º°]?|primero|segundo|tercero|cuarto|quinto|sexto|s[eé]ptimo|octavo|noveno|"
+    r"d[eé]cimo|[uú]nico|\((?P<who>[^()]{1,30})\))?"
+    r"\s*\**\s*(?:[:\-–→]|\.-|=>)\s*\**\s+(?P<rest>.+)$",
     re.IGNORECASE,
 )
 _SPEAKER = re.compile(
@@ -62,6 +66,16 @@ _SPEAKER = re.compile(
 _CHAT = re.compile(
     r"^\[?(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?\s?m\.?)?\]?"
     r"\s*(?:-\s*)?(?:<(?P<nick>[^<>\s]{1,40})>|(?P<name>[^:<>\[\]]{1,40}):)\s+(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+# Matrix and similar: "@teodora:server.example (18:02): text".
+_CHAT_AFTER = re.compile(
+    r"^(?P<name>@?[\w.:-]{2,60})\s+\(\d{1,2}:\d{2}(?::\d{2})?\):\s+(?P<rest>\S.*)$"
+)
+# Discord and Slack copy the author on a line of its own: "frostbyte — Today at 20:02".
+_CHAT_AUTHOR = re.compile(
+    r"^(?P<name>\S[^—\n]{0,40}?)\s+(?:—|-)\s+(?:today|yesterday|hoy|ayer|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:\s+(?:at|a las))?\s+\d{1,2}:\d{2}(?:\s*[ap]m)?\s*$",
     re.IGNORECASE,
 )
 _UNDERLINE = re.compile(r"^\s*[=\-~^*_]{3,}\s*$")
@@ -138,6 +152,8 @@ def _is_heading(line: str, next_line: str) -> bool:
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
+    if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
+        return False  # "Action #2: add tests" is an item that names its kind
     if _UNDERLINE.match(next_line) and not _UNDERLINE.match(stripped):
         return True
     words = stripped.split()
@@ -381,9 +397,18 @@ def segment(text: str) -> list[Candidate]:
             builder.flush()
             index = _fixed_width_table(lines, index, builder)
             continue
+        if _aligned_header(stripped) and index + 1 < len(lines):
+            builder.flush()
+            index = _aligned_table(lines, index, builder)
+            continue
         if _is_heading(stripped, next_line):
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
+            continue
+        if stripped in ("-", "*", "•") and next_line.strip():
+            # A marker alone on its line with the text below (Notion and some exports).
+            lines[index + 1] = f"{line.rstrip()} {next_line.strip()}"
+            index += 1
             continue
         bullet = _BULLET.match(line)
         if bullet:
@@ -440,10 +465,34 @@ def segment(text: str) -> list[Candidate]:
                 index += 1
             builder.line_candidate(rest)
             continue
-        chat = _CHAT.match(stripped)
+        author = _CHAT_AUTHOR.match(stripped)
+        if author:
+            # Every line up to the next author line is a message of this author.
+            builder.flush()
+            index += 1
+            while (
+                index < len(lines)
+                and lines[index].strip()
+                and not _CHAT_AUTHOR.match(lines[index].strip())
+            ):
+                builder.emit(
+                    Candidate(
+                        lines[index].strip(),
+                        builder.heading,
+                        builder.kind,
+                        "speaker",
+                        speaker=author.group("name"),
+                    )
+                )
+                index += 1
+            continue
+        chat = _CHAT.match(stripped) or _CHAT_AFTER.match(stripped)
         if chat:
             builder.flush()
-            speaker = (chat.group("nick") or chat.group("name") or "").strip()
+            groups = chat.groupdict()
+            speaker = (
+                (groups.get("nick") or groups.get("name") or "").strip().split(":")[0].lstrip("@")
+            )
             rest = chat.group("rest")
             label = _LABEL.match(rest.lstrip("#!").strip())
             if rest.startswith(("#action", "#agreed", "#info", "#idea", "#help", "#link")):
@@ -502,6 +551,32 @@ def _fixed_width_table(lines: list[str], index: int, builder: _Builder) -> int:
         index += 1
     for cells in rows:
         builder.table_row(" | ".join(cell or " " for cell in cells))
+    builder.table_roles = None
+    return index
+
+
+def _aligned_header(line: str) -> bool:
+    """A plain-text table header: two or more column names separated by runs of spaces."""
+    cells = re.split(r"\s{2,}", line.strip())
+    roles = [_role_of(cell) for cell in cells]
+    return len(cells) >= 2 and sum(role is not None for role in roles) >= 2 and "text" in roles
+
+
+def _aligned_table(lines: list[str], index: int, builder: _Builder) -> int:
+    """Rows aligned under a header without a rule line; columns start where its names start."""
+    header = lines[index]
+    starts = [match.start() for match in re.finditer(r"(?:^|(?<=\s\s))\S", header)]
+    builder.table_roles = [
+        _role_of(header[a:b].strip())
+        for a, b in zip(starts, [*starts[1:], len(header) + 1], strict=False)
+    ]
+    index += 1
+    while index < len(lines) and lines[index].strip() and not _UNDERLINE.match(lines[index]):
+        line = lines[index]
+        bounds = [*starts[1:], max(len(line), starts[-1]) + 1]
+        cells = [line[a:b].strip() for a, b in zip(starts, bounds, strict=False)]
+        builder.table_row(" | ".join(cell or " " for cell in cells))
+        index += 1
     builder.table_roles = None
     return index
 

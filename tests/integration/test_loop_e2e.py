@@ -86,7 +86,7 @@ ca_file = "{stack.ca_file}"
         config = self.runtime.config
         sender = build_sender(self.runtime, build_mailer(config))
         service = build_service(
-            self.runtime, build_source(config), handlers(), housekeeping(self.runtime, sender)
+            self.runtime, build_source(config), handlers(config), housekeeping(self.runtime, sender)
         )
         service.run(threading.Event(), once=True)
 

@@ -14,6 +14,7 @@ from typing import Any
 from mailtrack.aliases import Aliases
 from mailtrack.assembly import Runtime, build_handlers, build_sender, build_service, housekeeping
 from mailtrack.clock import FrozenClock
+from mailtrack.config import Config
 from mailtrack.outbound.mailers import MemoryMailer
 from mailtrack.status import status_report
 from support.memory import MemorySource
@@ -35,16 +36,10 @@ Un saludo,
 Ana
 """
 
-_HANDLERS: dict[str, Any] = {}
 
-
-def handlers() -> Any:
-    """Built once per test session: loading the pipelines costs about a second."""
-    if "all" not in _HANDLERS:
-        from support.runtime import make_config
-
-        _HANDLERS["all"] = build_handlers(make_config(Path("/nonexistent")), Aliases())
-    return _HANDLERS["all"]
+def handlers(config: Config) -> Any:
+    """The real handlers for ``config`` (the pipelines load once per process and are cached)."""
+    return build_handlers(config, Aliases())
 
 
 @dataclass
@@ -61,7 +56,10 @@ class Loop:
     def run(self) -> None:
         sender = build_sender(self.runtime, self.mailer)
         service = build_service(
-            self.runtime, self.source, handlers(), housekeeping(self.runtime, sender)
+            self.runtime,
+            self.source,
+            handlers(self.runtime.config),
+            housekeeping(self.runtime, sender),
         )
         service.run(threading.Event(), once=True)
 

@@ -1,0 +1,493 @@
+"""The words of a reply to a confirmation request, in Spanish and English.
+
+These are the tables :mod:`mailtrack.nlp.intent` reads, kept apart so the
+reading stays short and the vocabulary can grow without touching it. Every
+entry is written folded: lower case, no accents, straight apostrophes and
+quotes, "-" for every dash (see :func:`mailtrack.nlp.intent.normalize`).
+Both languages always apply: people answer a Spanish request in English and
+the other way round, and a negation must never hide behind a wrong guess of
+the language.
+
+The tables lean one way. A confirmation is a closed list of verbs in the
+first person or as a participle ("confirmo", "confirmado", "I confirm",
+"confirmed", "de acuerdo", "agreed", "conforme"); anything else that talks
+about confirming ("confirmaré", "te confirmo mañana", "please confirm", "Ana
+lo confirma") is a *mention*, which can only make a reply unclear. Doubt
+words are many and broad on purpose: a false "unclear" costs the organizer
+one look, a false "confirmed" costs the record its value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _alternation(text: str) -> str:
+    """A regex alternation of the comma-separated phrases in ``text``, longest first."""
+    phrases = sorted({p.strip() for p in text.split(",") if p.strip()}, key=len)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in reversed(phrases))
+
+
+# -- the verb ------------------------------------------------------------------
+
+# Forms that confirm when their context allows (see intent._verb).
+CONFIRM_FORMS = _words(
+    "confirmo confirmamos confirmado confirmada confirmados confirmadas conforme conformes "
+    "confirmed confirm confirming agreed agree"
+)
+# Forms that talk about confirming without doing it: future, infinitive, third
+# person, subjunctive, nouns. "confirmé"/"confirmó" fold to forms of their own
+# or are told by the accent (intent._verb).
+MENTION_FORMS = _words(
+    "confirma confirmas confirman confirme confirmes confirmen confirmemos confirmar confirmare "
+    "confirmaras confirmara confirmaran confirmaremos confirmaria confirmarias confirmariamos "
+    "confirmarian confirmaste confirmasteis confirmaron confirmaba confirmabas confirmaban "
+    "confirmabamos confirmando confirmarlo confirmarla confirmarlos confirmarlas confirmartelo "
+    "confirmaroslo confirmarte confirmaros confirmaselo confirmalo confirmadlo confirmad "
+    "confirmacion confirmaciones conformo conforma conforman conformar "
+    "confirms confirmation confirmations confirmer unconfirmed reconfirm reconfirmed conform "
+    "agrees agreeing agreement"
+)
+# Typos of these (one letter changed, added, dropped or two swapped) still confirm.
+TYPO_TARGETS = ("confirmo", "confirmado", "confirmamos", "confirmed", "confirming", "confirm")
+# A participle after these is somebody else's, or another time's, confirmation.
+NOT_NOW = _words(
+    "he ha has han hemos habia habian fue fueron sera seran seria serian estara estaran "
+    "was were been have had will would be being get got gets "
+    "she they you it who which as what"
+)
+# "I confirm", "we hereby confirm", "I can confirm", "I'd be happy to confirm".
+SUBJECTS = _words("i we yo nosotros")
+VERB_ADVERBS = _words(
+    "hereby also fully formally gladly happily officially do can hence thus therefore now "
+    "herewith just again am are 'm 're i'm we're"
+)
+HAPPY_TO = _words("happy glad pleased like")
+# Clitics that make "te confirmo" "I'll let you know" unless an object follows.
+CLITICS = _words("te os le les")
+
+# -- negation --------------------------------------------------------------------
+
+NEGATORS = _words(
+    "no not never nunca jamas tampoco ni sin don't dont doesn't didn't can't cant cannot "
+    "couldn't won't wouldn't isn't aren't wasn't weren't haven't hasn't hadn't shouldn't "
+    "nope unable"
+)
+# A negation with these is "I can't confirm": not a refusal, a reply to look at.
+CANT = _words(
+    "puedo podemos puede pueden podria podriamos can could able can't cant cannot couldn't unable"
+)
+# A terse "no" bound to items ("el 2 no", "Del 1 no:") or standing alone.
+NO_WORDS = _words("no nope nop")
+YES_WORDS = _words("ok okay vale si yes yep yeah bien correcto correct fine good perfecto")
+ALSO_WORDS = _words("tambien too also")
+# Words a terse answer may carry around its items and its yes or no.
+TERSE_FILLER = _words(
+    "el la los las lo del de al punto puntos item items numero number y e and & the para por "
+    "mi my parte side pero but as well en cuanto a regarding re sobre"
+)
+
+# Refusals that are not a negated "confirm": "no estoy de acuerdo", "nunca lo
+# acordamos", "I reject", "that's not what we decided", "is not right".
+REJECT = re.compile(
+    r"\b(?:disagree[sd]?|rechaz(?:o|amos|ado|ados|ada|adas)|reject(?:ed)?|incorrect[oa]?"
+    r"|(?:no|not|never|nunca|n't)\s+(?:(?:estoy|estamos|estuve|estuvimos|i|we|am|are|be|"
+    r"lo|la|los|las|se|le|les|eso|esto|that|this|it|what|lo\s+que|es\s+lo\s+que|quite)\s+){0,3}"
+    r"(?:acord\w*|agree[sd]?|decid\w*|dijimos|hablamos|discussed|said|correct[oa]?|right|bien|"
+    r"cierto|true|conforme[s]?|de\s+acuerdo))\b"
+)
+AGREE = re.compile(r"\bde\s+acuerdo\b(?!\s+(?:a|al|con\s+lo\s+que)\b)")
+
+# -- doubt -----------------------------------------------------------------------
+
+# Conditions, deferrals, questions, receipts, change requests, hedges, time to
+# come. Any of these in a clause makes it unclear; near a blanket confirmation,
+# the whole reply (DESIGN: "confirmo pero cambiad la fecha" -> unclear).
+DOUBT = re.compile(
+    r"\b(?:"
+    + _alternation(
+        """
+        pero, aunque, siempre que, siempre y cuando, a condicion, con la condicion,
+        con tal de, salvo que, excepto que, a no ser que, en principio, quiza, quizas,
+        tal vez, a lo mejor, creo que, supongo, duda, dudas, dudo, tengo claro, esta claro,
+        revisar, revisarlo, revisarla, revisarlos, reviso, revisare, revisamos, mirar,
+        mirarlo, miro, miramos, te digo, os digo, le digo, ya te dire, ya os dire, te cuento,
+        os cuento, hablamos, hablar, hablarlo, lo vemos, veremos, comentamos, comentar,
+        consultar, consultarlo, consulto, pendiente, pendientes, esperando, espero, esperar,
+        todavia, aun, hasta que, hasta, depende, dependera, cuando, en cuanto, manana, luego,
+        despues, mas tarde, proxima semana, semana que viene, otro dia, recibido, recibida,
+        recibo, acuse, cambiad, cambiar, cambia, cambiaria, cambio, cambios, modificad,
+        modificar, mover, moved, movedlo, corregid, corregir, quitad, quitar, anadid, anadir,
+        falta, faltaria, retrasar, aplazar, adelantar, de momento, por ahora, por el momento,
+        entiendo que, but, though, although, however, if, unless, provided, as long as,
+        assuming, subject to, on condition, maybe, perhaps, probably, possibly, i think,
+        i guess, i believe, not sure, unsure, in principle, tentative, tentatively, check,
+        checking, review, reviewing, discuss, discussion, get back, come back, revert,
+        circle back, let you know, will, i'll, we'll, shall, going to, later, tomorrow,
+        next week, soon, pending, waiting, wait, yet, still, until, till, once, when,
+        depends, received, receipt, change, changes, changed, move, update, amend, fix,
+        postpone, delay, reschedule, for now, at the moment, question, questions, wonder,
+        clarify, clarification
+        """
+    )
+    + r")\b"
+    # "no sé" (I don't know), not the "no se" of "no se acordó".
+    + r"|\bno\s+(?:lo\s+)?se(?=\s*(?:$|[,.;:!?]|si\b|que\b|cuando\b|como\b))"
+)
+# Irony and complaint: the words around a "confirmo" that take it back.
+IRONY = re.compile(
+    r"\b(?:"
+    + _alternation(
+        """
+        como siempre, como de costumbre, sin contar con, sin preguntar, nadie nos pregunto,
+        nadie me pregunto, faltaria mas, gracias por preguntar, oh sure, as if, as usual,
+        thanks for asking, nobody asked, without asking
+        """
+    )
+    + r")\b"
+    + r"|\byeah,?\s+right\b|\bsure,?\s+sure\b"
+    + r"|\"\s*(?:confirm\w*|agreed|de acuerdo)\s*[.!]?\s*\""
+)
+IRONY_EMOJI = frozenset("🙄😒🙃😏😤😑🤦🤷😠😡🤨")
+# Phrases whose "no" or "if" does not doubt anything, masked before reading.
+HARMLESS = re.compile(
+    r"\b(?:"
+    + _alternation(
+        """
+        no tengo nada que objetar, no tenemos nada que objetar, nada que objetar,
+        sin objeciones, sin objecion, ninguna objecion, sin problema, sin problemas,
+        ningun problema, no hay problema, no hay ningun problema, sin cambios,
+        sin comentarios, nada que anadir, no tengo nada que anadir, cualquier cosa me dices,
+        cualquier cosa me decis, cualquier duda me dices, si necesitas algo,
+        si necesitais algo, quedo a tu disposicion, quedo a vuestra disposicion,
+        muchas gracias, gracias, nos vemos, see you, un saludo, saludos, no objections,
+        no objection, no problem, no problems, no issues, no issue, no concerns, no changes,
+        no comments, no further comments, nothing to add,
+        let me know if you need anything else, let me know if you need anything,
+        if you need anything else, if you need anything, if you have any questions,
+        many thanks, thank you, thanks, thx, best regards, kind regards, regards, cheers
+        """
+    )
+    + r")\b"
+)
+
+# -- what a clause speaks about -------------------------------------------------
+
+# Heads of a blanket object: "confirmo todo", "los acuerdos", "all items", "the above".
+WHOLE = _words(
+    "todo todos toda todas everything all whole entire completo completa anterior above "
+    "acuerdos acuerdo agreements agreement acta actas minutes puntos items points decisiones "
+    "decisions tareas tasks acciones actions compromisos cosas things lot acordado hablado "
+    "ambos ambas both them ellos ello eso esto it"
+)
+# Words for one item: allowed beside its number only ("confirmo el punto 1").
+ITEM_WORDS = _words("punto item point numero number acuerdo decision tarea task")
+# Words a blanket confirmation may carry around its verb and object.
+FILLER = _words(
+    "el la los las lo le te os me les the a an these those this that estos estas esto eso "
+    "esos esas y e and & con with on of de del en sobre para por mi my our nuestra nuestro "
+    "parte side end tambien too also as well again nuevo hereby fully totally totalmente "
+    "completamente plenamente perfectamente i we yo nosotros am are is i'm we're estoy estamos "
+    "esta queda quedan can do happy glad pleased to would like ok okay vale si yes bien "
+    "perfecto fine good sure claro everything"
+)
+# After a head noun, these open the meeting's description ("de la reunión ...").
+DESCRIBES = _words("de del from of for en in para at")
+ON_BEHALF = re.compile(r"\b(?:en\s+nombre\s+de|de\s+parte\s+de|on\s+behalf\s+of)(?:\s+\w+){1,2}")
+
+NUMBER_WORDS = {
+    "uno": 1, "una": 1, "one": 1, "dos": 2, "two": 2, "tres": 3, "three": 3, "cuatro": 4,
+    "four": 4, "cinco": 5, "five": 5, "seis": 6, "six": 6, "siete": 7, "seven": 7, "ocho": 8,
+    "eight": 8, "nueve": 9, "nine": 9, "diez": 10, "ten": 10,
+}  # fmt: skip
+ORDINALS = {
+    "primero": 1, "primera": 1, "primer": 1, "first": 1, "segundo": 2, "segunda": 2,
+    "second": 2, "tercero": 3, "tercera": 3, "tercer": 3, "third": 3, "cuarto": 4,
+    "cuarta": 4, "fourth": 4, "quinto": 5, "quinta": 5, "fifth": 5, "sexto": 6, "sexta": 6,
+    "sixth": 6,
+}  # fmt: skip
+_NUM = "|".join(NUMBER_WORDS)
+_ORD = "|".join(ORDINALS)
+# "el primero", "the second item", "el tercer punto".
+ORDINAL_REF = re.compile(
+    rf"\b(?:el|la|the)\s+({_ORD}|ultimo|ultima|last)\b(?:\s+(?:punto|item|one))?"
+)
+# "los dos primeros", "the first two", "the last two".
+FIRST_N = re.compile(
+    rf"\b(?:los|las|the)\s+(?:({_NUM}|\d)\s+(primeros|primeras|ultimos|ultimas)"
+    rf"|(first|last)\s+({_NUM}|\d))\b"
+)
+# "los otros dos", "the other two", "el resto", "the rest", "los demás".
+REST = re.compile(
+    rf"\b(?:(?:los|las|the)\s+(?:otros|otras|other|others)(?:\s+({_NUM}|\d))?"
+    r"|el\s+resto|the\s+rest|los\s+demas|las\s+demas)\b"
+)
+# "ambos", "both", "los tres", "all three", "all five items", "los 3 puntos".
+COUNT = re.compile(
+    rf"\b(?:(ambos|ambas|both)|(?:los|las|all|the|all\s+the|todos\s+los|todas\s+las)\s+"
+    rf"({_NUM}|\d+)(?=\s+(?:puntos|items|acuerdos|points|tareas|tasks|decisiones|decisions|"
+    rf"agreements|cosas|things)\b|\s*$|\s*[,.;:]))"
+)
+# "todo salvo el 2", "all except 3", "everything but #2", "todos menos el 2".
+EXCEPT = re.compile(r"\b(?:salvo|excepto|menos|except|excepting|but|aside\s+from|apart\s+from)\b")
+# Item words after "punto"/"item": "punto dos", "items one and three".
+WORD_REF = re.compile(
+    rf"\b(?:punto|puntos|item|items|numero|number)\s+((?:{_NUM})(?:\s*(?:,|y|e|and|&)\s*(?:{_NUM}))*)\b"
+)
+RANGE = re.compile(
+    r"\b(?:del\s+|from\s+|de\s+)?(\d{1,3})\s*(?:-|al|a|to|through|hasta\s+el)\s*(\d{1,3})\b"
+)
+# A subject reference: "lo del plan de pruebas", "lo de la migración".
+SUBJECT_REF = re.compile(r"\blo\s+(?:de\s+la|de\s+las|de\s+los|del|de)\s+")
+SUBJECT_STOP = _words(
+    "no si ok vale y e que lo la los las se me te le es esta son estan tiene tienen hay pero "
+    "confirmo confirmado conforme tambien tampoco"
+)
+STOPWORDS = _words(
+    "el la los las lo de del y e en a al con por para un una unos unas the of and to in on "
+    "for a an se que"
+)
+
+# -- numbers that are not items ---------------------------------------------------
+
+MONTHS = _words(
+    "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre "
+    "diciembre ene feb mar abr may jun jul ago sep sept oct nov dic january february march april "
+    "june july august september october november december jan apr aug dec"
+)
+WEEKDAYS = _words(
+    "lunes martes miercoles jueves viernes sabado domingo monday tuesday wednesday thursday "
+    "friday saturday sunday mon tue tues wed thu thur thurs fri sat sun"
+)
+UNITS = _words(
+    "dia dias semana semanas mes meses ano anos hora horas h hrs hr min mins minuto minutos "
+    "segundos persona personas gente euros euro eur € $ usd dolares % k m km kg pm am days day "
+    "week weeks month months year years hour hours minutes people persons dollars percent "
+    "veces times pages paginas copias copies unidades units licencias licenses"
+)
+# One word before a number that makes it a date, a phase, a room... not an item.
+NOT_ITEM_BEFORE = _words(
+    "dia day fase phase sprint version v q planta floor sala room semana week pagina page ref "
+    "ano year fecha date hora horas las at tel ext release vol capitulo chapter "
+    "seccion section anexo annex"
+)
+# Two words before: "para el 3", "hasta el 15", "by the 3", "on the 7".
+NOT_ITEM_BEFORE_TWO = re.compile(
+    r"\b(?:para\s+el|hasta\s+el|antes\s+del|despues\s+del|a\s+partir\s+del|desde\s+el|"
+    r"el\s+dia|por\s+el|on\s+the|by\s+the|until\s+the|before\s+the|after\s+the|from\s+the|"
+    r"since\s+the|as\s+of\s+the|for\s+the)\s*$"
+)
+ORDINAL_SUFFIX = _words("st nd rd th")
+# Inline answers marked with the writer's initials ("[JP] CONFIRMADO").
+INLINE_TAG = re.compile(r"(?m)^[ \t]*\[[A-Za-z]{1,4}\][ \t]*")
+# Our own subject reference, repeated in a reply ("Ref. MT-7K3Q").
+TRACKER_REF = re.compile(r"\[?\b(?:ref\.?\s*)?mt-[0-9a-z]{3,}\]?")
+URL_OR_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+")
+POSTSCRIPT = re.compile(r"\b(?:pd|ps|p\.d|p\.s)\s*[:.]")
+# An item as listed in the request we sent: "  1. [Acción] Reiniciar el servidor ...".
+QUOTED_ITEM = re.compile(r"^[ \t>]*(\d{1,2})[.)][ \t]+(\S.*)$")
+COUNT_NOUNS = _words(
+    "puntos items acuerdos points tareas tasks decisiones decisions agreements cosas things"
+)
+# What opens a reason inside a clause: "salvo el 2 porque ...", "item 3 because ...".
+REASON_INTRO = re.compile(
+    r"\b(?:porque|ya\s+que|dado\s+que|puesto\s+que|debido\s+a|because|since|due\s+to|given\s+that)\b"
+)
+# Words that may open a clause without changing what it is about.
+LEAD_SKIP = _words("y e and pero but o or sobre regarding re as for en cuanto a then")
+# A clause opened by these explains ("que no tengo el portátil"): its "no" doubts nothing.
+EXPLAINS = _words("que porque because since as ya pues")
+TOKEN = re.compile(r"[a-z0-9ñ]+(?:'[a-z]+)?")
+
+# -- normalizing --------------------------------------------------------------------
+
+_FOLDED = str.maketrans(
+    "áéíóúüñàèìòùâêîôûçäëïö’‘´`“”«»—–−\u00a0\t",
+    "aeiouunaeiouaeioucaeio''''\"\"\"\"---  ",
+)
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, one kind of apostrophe, quote and dash; same length as ``text``.
+
+    The length is kept so that an offset found in the normalized text
+    points at the same words in the original, whose accents a reason keeps.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" lowers to two characters
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered.translate(_FOLDED)
+
+
+def typo_of(word: str) -> str | None:
+    """The verb form ``word`` misspells by one letter ("comfirmo", "confrimo", "confimred")."""
+    if len(word) < 7 or not word.startswith("co") or word in MENTION_FORMS:
+        return None
+    return next((t for t in TYPO_TARGETS if _one_edit(word, t)), None)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one substitution, insertion, deletion or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = diff[0], diff[-1]
+        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+def number_kind(text: str, start: int, end: int, *, before: bool = True, after: bool = True) -> str:
+    """What the number at ``text[start:end]`` is: "item", "count" ("3 puntos") or "other".
+
+    "other" covers dates, times, amounts, versions and references: "26/11",
+    "10:30", "1.000", "the 7th", "3 días", "para el 3", "sábado 28", "fase 2",
+    "Dec 3", "2026". Anything else may be an item, and an item number that
+    does not exist in the request makes the reply unclear (the safe side).
+    """
+    prev = text[start - 1] if start else " "
+    if before and (
+        prev in "/:"
+        or prev.isalpha()
+        or (prev in ".-," and start > 1 and text[start - 2].isdigit() and end - start == 3)
+        or (prev in ".-" and start > 1 and text[start - 2].isdigit())
+    ):
+        return "other"
+    tail = text[end:]
+    if after and re.match(r"[/:]|[.-]\d|,\d{3}(?!\d)", tail):
+        return "other"  # "26/11", "10:30", "1.000", "28-11-2026", "1,000"
+    suffix = re.match(r"[a-z]+", tail)
+    if after and suffix and suffix.group() not in ("o", "a", "er"):
+        return "other"  # "7th", "3pm", "10h", "7k3q"
+    follow = re.match(r"[ºª]?\s*([a-z]+|[€$%])(?:\s+(?:de\s+)?([a-z]+))?", tail)
+    if after and follow:
+        word, then = follow[1], follow[2] or ""
+        if word in UNITS or word in MONTHS or (word == "de" and then in MONTHS):
+            return "other"
+        if word in COUNT_NOUNS:
+            return "count"
+    words = re.findall(r"[a-z]+", text[max(0, start - 30) : start])
+    if before and words and words[-1] in MONTHS | WEEKDAYS | NOT_ITEM_BEFORE:
+        return "other"
+    if before and NOT_ITEM_BEFORE_TWO.search(text[max(0, start - 30) : start]):
+        return "other"
+    value = int(text[start:end])
+    if 1900 <= value <= 2100 or (text[start] == "0" and end - start > 1):
+        return "other"
+    return "item"
+
+
+# -- the items a piece of a reply names ----------------------------------------------
+
+
+@dataclass
+class Refs:
+    """The items a piece of a reply names; ``text`` is the piece with them blanked out.
+
+    ``excluded`` are the items after "salvo"/"except"; ``rest`` is "los
+    otros (dos)"; ``count`` a size the reply gives ("ambos", "all five
+    items"); ``bad`` a number that is no item of the request; ``unknown`` a
+    "lo del ..." that names no single item.
+    """
+
+    text: str
+    items: list[int] = field(default_factory=list)
+    excluded: list[int] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    rest: bool = False
+    rest_count: int | None = None
+    count: int | None = None
+    bad: bool = False
+    unknown: bool = False
+
+
+def _value(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word, 0)
+
+
+def find_refs(head: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Refs:
+    """The item references in ``head`` (normalized text), in the order they are written."""
+    refs = Refs(head)
+    found: list[tuple[int, list[int]]] = []
+
+    def take(start: int, end: int, numbers: list[int] | None) -> None:
+        refs.text = refs.text[:start] + " " * (end - start) + refs.text[end:]
+        if numbers is not None:
+            found.append((start, numbers))
+            refs.spans.append((start, end))
+
+    for match in SUBJECT_REF.finditer(refs.text):
+        words: list[str] = []
+        stop = match.end()
+        for token in TOKEN.finditer(refs.text, match.end()):
+            word = token.group()
+            if word in SUBJECT_STOP or word in NEGATORS or word in CONFIRM_FORMS or len(words) > 5:
+                break
+            words.append(word)
+            stop = token.end()
+        key = [w for w in words if w not in STOPWORDS and (len(w) >= 4 or w.isdigit())]
+        hits = [k for k, known in quoted.items() if key and all(w in known for w in key)]
+        refs.unknown = refs.unknown or len(hits) != 1
+        take(match.start(), stop, hits[:1] if len(hits) == 1 else [])
+    for match in FIRST_N.finditer(refs.text):
+        size = _value(match[1] or match[4])
+        last = (match[2] or match[3]).startswith(("ult", "last"))
+        refs.bad = refs.bad or not 1 <= size <= n
+        take(
+            match.start(),
+            match.end(),
+            list(range(n - size + 1, n + 1) if last else range(1, size + 1)),
+        )
+    for match in REST.finditer(refs.text):
+        refs.rest, refs.rest_count = True, _value(match[1]) if match[1] else None
+        take(match.start(), match.end(), [])
+    for match in ORDINAL_REF.finditer(refs.text):
+        number = n if match[1] in ("ultimo", "ultima", "last") else ORDINALS[match[1]]
+        take(match.start(), match.end(), [number])
+    for match in COUNT.finditer(refs.text):
+        refs.count = 2 if match[1] else _value(match[2])
+        take(match.start(), match.end(), None)
+    for match in WORD_REF.finditer(refs.text):
+        numbers = [_value(w) for w in re.findall(r"[a-z]+", match[1]) if w in NUMBER_WORDS]
+        take(match.start(), match.end(), numbers)
+    for match in RANGE.finditer(refs.text):
+        first, last = int(match[1]), int(match[2])
+        before = number_kind(refs.text, match.start(1), match.end(1), after=False)
+        after = number_kind(refs.text, match.start(2), match.end(2), before=False)
+        if before == after == "item" and first < last:  # not "del 1 al 3 de diciembre"
+            take(match.start(), match.end(), list(range(first, last + 1)))
+    for match in re.finditer(r"#?(\d+)", refs.text):
+        kind = number_kind(refs.text, match.start(1), match.end(1))
+        if kind == "count":
+            refs.count = int(match[1])
+            take(match.start(), match.end(), None)
+        elif kind == "item":
+            take(match.start(), match.end(), [int(match[1])])
+        # Other numbers stay in the text: a blanket answer whose object holds a date or an
+        # amount is not understood (intent._understood), unless it describes the meeting.
+    found.sort()
+    cut = _exception(refs, [start for start, _ in found])
+    for start, numbers in found:
+        (refs.excluded if cut is not None and start > cut else refs.items).extend(numbers)
+    refs.bad = refs.bad or any(not 1 <= k <= n for k in refs.items + refs.excluded)
+    return refs
+
+
+def _exception(refs: Refs, starts: list[int]) -> int | None:
+    """Where "salvo"/"except" opens a list of excluded items, blanking the word; else None."""
+    for match in EXCEPT.finditer(refs.text):
+        between = next((refs.text[match.end() : s] for s in starts if s >= match.end()), None)
+        if between is not None and set(between.split()) <= TERSE_FILLER | {"#"}:
+            refs.text = refs.text[: match.start()] + " " * len(match[0]) + refs.text[match.end() :]
+            return match.start()
+    return None

@@ -24,6 +24,7 @@ from spacy.vocab import Vocab
 from mailtrack.nlp.dates import fold
 
 UNKNOWN = "mtoov"
+_CACHE_SIZE = 50_000
 _TOKEN = re.compile(r"MT[A-Z0-9]+|SUBJ[a-z]+|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 
 
@@ -33,16 +34,22 @@ class WordTokenizer:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.frozen = False
+        # Token -> the word the model reads. Words repeat a lot, and folding each one
+        # again costs more than the rest of tokenising; bounded, so it cannot grow forever.
+        self._words: dict[str, str] = {}
+
+    def _word(self, token: str) -> str:
+        word = token if token.startswith(("MT", "SUBJ")) else fold(token)
+        if self.frozen and word not in self.vocab.strings:
+            word = UNKNOWN
+        if len(self._words) >= _CACHE_SIZE:
+            self._words.clear()
+        self._words[token] = word
+        return word
 
     def words(self, text: str) -> list[str]:
-        found = []
-        for match in _TOKEN.finditer(text):
-            token = match.group(0)
-            found.append(token if token.startswith(("MT", "SUBJ")) else fold(token))
-        if self.frozen:
-            strings = self.vocab.strings
-            found = [word if word in strings else UNKNOWN for word in found]
-        return found
+        cache = self._words
+        return [cache.get(token) or self._word(token) for token in _TOKEN.findall(text)]
 
     def __call__(self, text: str) -> Doc:
         return Doc(self.vocab, words=self.words(text))
@@ -59,6 +66,7 @@ class WordTokenizer:
 
     def from_disk(self, path: Path, **_: Any) -> WordTokenizer:
         self.frozen = True
+        self._words.clear()
         if UNKNOWN not in self.vocab.strings:
             self.vocab.strings.add(UNKNOWN)
         return self
@@ -68,6 +76,7 @@ class WordTokenizer:
 
     def from_bytes(self, data: bytes, **_: Any) -> WordTokenizer:
         self.frozen = True
+        self._words.clear()
         return self
 
 

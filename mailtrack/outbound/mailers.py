@@ -3,7 +3,10 @@
 A mailer never raises for an outcome it expects: it returns a
 :class:`Delivery` saying sent, temporary failure (retry later) or permanent
 failure (do not retry), per recipient when the relay refuses some and not
-others (as aiosmtplib reports partial refusals).
+others (as aiosmtplib reports partial refusals). It also reports each
+outcome the moment it is known (``on_delivery``), so the outbox marks a
+mail sent right after the relay's "250", before the next mail goes out: a
+crash then resends at most the one mail in flight, not a whole batch.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import os
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -39,9 +42,18 @@ class Delivery:
     refused: tuple[str, ...] = ()
 
 
+DeliveryCallback = Callable[[int, Delivery], None]
+"""Called with (index in the batch, outcome) as soon as one message's outcome is known."""
+
+
 class Mailer(Protocol):
-    def send_many(self, messages: Sequence[Outgoing]) -> list[Delivery]:
-        """Deliver ``messages`` (one connection for all where possible), one Delivery each."""
+    def send_many(
+        self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None = None
+    ) -> list[Delivery]:
+        """Deliver ``messages`` (one connection for all where possible), one Delivery each.
+
+        ``on_delivery`` is called for each message as soon as its outcome is known.
+        """
         ...
 
 
@@ -62,12 +74,16 @@ class SmtpMailer:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context
 
-    def send_many(self, messages: Sequence[Outgoing]) -> list[Delivery]:
+    def send_many(
+        self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None = None
+    ) -> list[Delivery]:
         if not messages:
             return []
-        return asyncio.run(self._send_all(messages))
+        return asyncio.run(self._send_all(messages, on_delivery))
 
-    async def _send_all(self, messages: Sequence[Outgoing]) -> list[Delivery]:
+    async def _send_all(
+        self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None
+    ) -> list[Delivery]:
         client = aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
@@ -88,8 +104,10 @@ class SmtpMailer:
             return [Delivery("retry", f"cannot connect to {where}: {error}")] * len(messages)
         results: list[Delivery] = []
         try:
-            for message in messages:
+            for index, message in enumerate(messages):
                 results.append(await self._send_one(client, message))
+                if on_delivery is not None:
+                    on_delivery(index, results[-1])
         finally:
             try:
                 await client.quit()
@@ -133,9 +151,11 @@ class MaildirMailer:
 
     root: Path
 
-    def send_many(self, messages: Sequence[Outgoing]) -> list[Delivery]:
+    def send_many(
+        self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None = None
+    ) -> list[Delivery]:
         results = []
-        for message in messages:
+        for index, message in enumerate(messages):
             for recipient in message.recipients:
                 box = self.root / recipient.lower()
                 for sub in ("tmp", "new", "cur"):
@@ -146,6 +166,8 @@ class MaildirMailer:
                 temporary.write_bytes(trace.encode() + message.raw)
                 os.replace(temporary, box / "new" / name)
             results.append(Delivery("sent", "delivered to Maildir"))
+            if on_delivery is not None:
+                on_delivery(index, results[-1])
         return results
 
 
@@ -156,11 +178,15 @@ class MemoryMailer:
     sent: list[Outgoing] = field(default_factory=list)
     answers: list[Delivery] = field(default_factory=list)
 
-    def send_many(self, messages: Sequence[Outgoing]) -> list[Delivery]:
+    def send_many(
+        self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None = None
+    ) -> list[Delivery]:
         results = []
-        for message in messages:
+        for index, message in enumerate(messages):
             answer = self.answers.pop(0) if self.answers else Delivery("sent")
             if answer.status == "sent":
                 self.sent.append(message)
             results.append(answer)
+            if on_delivery is not None:
+                on_delivery(index, answer)
         return results

@@ -1,6 +1,8 @@
 """Flushing the outbox: deliver due mail, retry what the relay refused for now, give up on refusals.
 
-Each row is marked in its own transaction right after its delivery. A 4xx
+Each row is marked in its own transaction right after its own delivery, before
+the next mail of the batch goes out, so a crash can resend only the one mail
+whose "250" had not been recorded yet. A 4xx
 or a network failure is retried with growing delays up to ``max_attempts``;
 a 5xx is final: the row is marked failed and, for a request, its person
 becomes undeliverable, which the organizer sees in status and digest.
@@ -67,11 +69,27 @@ class Sender:
                 ]
             if not outgoing:
                 return result
-            deliveries = self.mailer.send_many([message for _, message in outgoing])
-            for (row_id, message), delivery in zip(outgoing, deliveries, strict=True):
-                self._record(row_id, message, delivery, result)
+            self._send(outgoing, result)
             if len(outgoing) < self.batch:
                 return result
+
+    def _send(self, outgoing: list[tuple[int, Outgoing]], result: Flushed) -> None:
+        """Deliver one batch, recording each outcome as soon as the mailer reports it."""
+        recorded: set[int] = set()
+
+        def record(index: int, delivery: Delivery) -> None:
+            row_id, message = outgoing[index]
+            self._record(row_id, message, delivery, result)
+            recorded.add(index)
+
+        deliveries = self.mailer.send_many([message for _, message in outgoing], on_delivery=record)
+        # Outcomes returned without being reported one by one (the relay could not be
+        # reached at all) are recorded now.
+        for index, ((row_id, message), delivery) in enumerate(
+            zip(outgoing, deliveries, strict=True)
+        ):
+            if index not in recorded:
+                self._record(row_id, message, delivery, result)
 
     def _record(self, row_id: int, message: Outgoing, delivery: Delivery, result: Flushed) -> None:
         now = self.clock.now()

@@ -19,7 +19,10 @@ it. A doubt next to a blanket confirmation, an irony marker, a number that
 is not an item of this request or a contradiction makes the whole reply
 unclear. Numbers that are dates or quantities ("para el 3", "the 7th", "3
 días", "1.000 €") are not items, and the words of a reason are never read
-for items or verbs. The vocabulary lives in :mod:`mailtrack.nlp.intent_patterns`.
+for items or verbs. Answers typed between the quoted items belong to the
+item the quote block above them ends with, and an item named by its subject
+("lo del plan de pruebas") is looked up in the quoted request. The
+vocabulary lives in :mod:`mailtrack.nlp.intent_patterns`.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ State = Literal["confirmed", "rejected", "unclear"]
 Kind = Literal["all", "some", "reject", "mixed", "unclear", "empty"]
 Polarity = Literal["confirm", "reject", "also", "unclear", "none"]
 
+_STATES: Mapping[str, State] = {"confirm": "confirmed", "reject": "rejected"}
 EVIDENCE_CHARS = 200  # the organizer reads the evidence in a digest line
+# An answer is a few lines; a longer own text is a pasted document or a forward, and
+# reading it clause by clause would only find more ways to be wrong.
+MAX_ANSWER_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,15 @@ def understand(trimmed: Trimmed, item_count: int, language: str) -> Intent:
     is (people answer a Spanish request in English), and it only words the
     evidence of an empty reply.
     """
-    numbers = range(1, item_count + 1)
-    if not trimmed.text.strip() or item_count < 1:
+    if item_count < 1:
+        return Intent({}, "unclear", excerpt(trimmed.text))
+    if not trimmed.text.strip():
         note = "(sin texto propio)" if language == "es" else "(no text of their own)"
-        return Intent({k: ItemAnswer("unclear", None) for k in numbers}, "empty", note)
+        return Intent(
+            {k: ItemAnswer("unclear", None) for k in range(1, item_count + 1)}, "empty", note
+        )
+    if len(trimmed.text) > MAX_ANSWER_CHARS:
+        return unclear(item_count, trimmed.text[:EVIDENCE_CHARS])
     quoted = quoted_items(trimmed.segments, item_count)
     inline = _inline(trimmed.segments, item_count, quoted)
     if inline is not None:
@@ -101,8 +113,9 @@ def _decide(reading: Reading, n: int) -> Intent:
     said = " / ".join(c.text for c in clauses if c.polarity != "none" or c.items)
     if reading.broken is not None:
         return unclear(n, reading.broken)
-    if any(c.bad for c in clauses):
-        return unclear(n, next(c.text for c in clauses if c.bad))
+    outside = [c for c in clauses if any(not 1 <= k <= n for k in c.items + c.excluded)]
+    if any(c.bad for c in clauses) or outside:
+        return unclear(n, next(c.text for c in clauses if c.bad or c in outside))
     decided = [c for c in clauses if c.polarity in ("confirm", "reject")]
     doubts = [c for c in clauses if c.polarity == "unclear"]
     if not decided:
@@ -114,14 +127,16 @@ def _decide(reading: Reading, n: int) -> Intent:
         return _blanket(blanket, clauses, n, said)
     answers: dict[int, ItemAnswer] = {}
     for clause in decided + doubts:
-        state: State = {"confirm": "confirmed", "reject": "rejected"}.get(
-            clause.polarity, "unclear"
-        )  # type: ignore[assignment]
-        for k in clause.items:
+        state = _STATES.get(clause.polarity, "unclear")
+        said_about = [(k, state) for k in clause.items]
+        # "confirmo 1 y 2 salvo el 2": an exception inside a list refuses (with a why) or doubts.
+        refused: State = "rejected" if clause.reason else "unclear"
+        said_about += [(k, refused) for k in clause.excluded]
+        for k, stated in said_about:
             before = answers.get(k)
             if before is None:
-                answers[k] = ItemAnswer(state, clause.reason if state == "rejected" else None)
-            elif before.state != state:
+                answers[k] = ItemAnswer(stated, clause.reason if stated == "rejected" else None)
+            elif before.state != stated:
                 answers[k] = ItemAnswer("unclear", None)
     if not any(a.state != "unclear" for a in answers.values()):
         return unclear(n, said)
@@ -233,9 +248,11 @@ def _inline(
         between = between or any(_last_item_any(p) for p in later)
     if not bound or not between:
         return None
-    for text in loose:  # "Te contesto entre líneas." may stand above; nothing decisive may
+    for text in loose:  # "Te contesto entre líneas." may stand above; nothing else may
         reading = read(text, n, quoted)
-        if reading.broken or any(c.polarity != "none" or c.items for c in reading.clauses):
+        decides = [c for c in reading.clauses if c.polarity in ("confirm", "reject") or c.items]
+        doubts = any(c.polarity != "none" for c in reading.clauses)
+        if reading.broken or decides or (doubts and not pat.ANNOUNCE.search(normalize(text))):
             return unclear(n, text)
     answers: dict[int, ItemAnswer] = {}
     said: list[str] = []
@@ -260,7 +277,7 @@ def _answer_for(reading: Reading, item: int) -> ItemAnswer:
     said = [c for c in reading.clauses if c.polarity != "none" or c.items]
     if reading.broken or not said or any(c.bad for c in said):
         return ItemAnswer("unclear", None)
-    if any(c.items and c.items != [item] for c in said) or any(c.excluded for c in said):
+    if any(c.items and set(c.items) != {item} for c in said) or any(c.excluded for c in said):
         return ItemAnswer("unclear", None)
     polarities = {c.polarity for c in said}
     if polarities == {"confirm"}:
@@ -285,12 +302,13 @@ class Clause:
     polarity: Polarity
     items: list[int]
     text: str
+    start: int = 0
+    waiting: bool = False  # items named ("1:") and their answer still to come ("ok")
     excluded: list[int] = field(default_factory=list)
     reason: str | None = None
     bad: bool = False
     bare_no: bool = False  # a lone "No": a refusal only with a reason
     reason_from: int | None = None  # where its reason starts in the text, once it has one
-    reason_to: int | None = None
     paragraph: int = 0
 
     @property
@@ -327,6 +345,7 @@ class _Chunk:
     starts_verb: bool = False
     refs_only: bool = False
     bare_no: bool = False
+    yes: bool = False  # a bare "ok", "sí", "yes"
 
 
 def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
@@ -348,8 +367,7 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
             and waiting.paragraph == paragraph
             and not any(_opens_reason(c) for c in chunks)
         ):
-            waiting.reason_from, waiting.reason_to = start, end
-            waiting.reason = _reason(text, start, end)
+            waiting.reason_from, waiting.reason = start, _reason(text, start, end)
             waiting = None
             continue
         waiting = None
@@ -370,26 +388,54 @@ def _take(
     """Add one chunk to the clauses of a sentence; returns the clause now being written."""
     if current is not None and _collects(current):
         if chunk.refs_only and current.reason_from is None:
-            current.items += chunk.items
-            return current
+            return _extend(current, chunk, text)
         if not _opens_reason(chunk):
             if current.reason_from is None:
-                current.reason_from = (
-                    chunk.reason_at if chunk.reason_at is not None else chunk.start
-                )
-            current.reason_to = chunk.tail
-            current.reason = _reason(text, current.reason_from, current.reason_to)
+                current.reason_from = chunk.start if chunk.reason_at is None else chunk.reason_at
+            current.reason = _reason(text, current.reason_from, chunk.tail)
             return current
     elif current is not None and chunk.refs_only:
-        current.items += chunk.items
-        return current
+        return _extend(current, chunk, text)
+    elif current is not None and current.waiting and _answers(chunk):
+        # "1: ok", "2) no, la fecha no vale": the answer after the numbers it is about.
+        current.polarity = "confirm" if chunk.yes else chunk.polarity
+        current.waiting = False
+        if chunk.reason_at is not None and _collects(current):
+            current.reason_from = chunk.reason_at
+            current.reason = _reason(text, chunk.reason_at, chunk.tail)
+        return _extend(current, chunk, text)
+    elif current is not None and chunk.excluded and not chunk.items and _blanket_yes(current):
+        current.excluded += chunk.excluded  # "Confirmo, excepto el 2: ..."
+        if chunk.reason_at is not None:
+            current.reason_from = chunk.reason_at
+            current.reason = _reason(text, chunk.reason_at, chunk.tail)
+        return _extend(current, chunk, text)
     elif current is not None and not _opens(chunk):
-        if chunk.doubt or chunk.polarity in ("unclear", "reject"):  # a doubt beside a statement
-            current.polarity = "unclear"
+        if chunk.doubt or chunk.bad or chunk.polarity in ("unclear", "reject"):
+            current.polarity = "unclear"  # a doubt beside a statement takes it back
+            current.bad = current.bad or chunk.bad
         return current
     clause = _clause(chunk, clauses, text, n, paragraph)
     clauses.append(clause)
     return clause
+
+
+def _extend(clause: Clause, chunk: _Chunk, text: str) -> Clause:
+    """Let a clause run on over a chunk (a list "1, 2 y 3" going on after a comma)."""
+    clause.items += chunk.items
+    clause.bad = clause.bad or chunk.bad
+    clause.text = " ".join(text[clause.start : chunk.tail].split())
+    return clause
+
+
+def _answers(chunk: _Chunk) -> bool:
+    """Whether a chunk is a bare answer: "ok", "sí", "no", "confirmado", with no item of its own."""
+    named = chunk.items or chunk.rest or chunk.excluded
+    return not named and not chunk.doubt and (chunk.yes or chunk.polarity in ("confirm", "reject"))
+
+
+def _blanket_yes(clause: Clause) -> bool:
+    return clause.polarity == "confirm" and clause.every and not clause.excluded
 
 
 def _clause(chunk: _Chunk, clauses: list[Clause], text: str, n: int, paragraph: int) -> Clause:
@@ -405,20 +451,24 @@ def _clause(chunk: _Chunk, clauses: list[Clause], text: str, n: int, paragraph: 
     if polarity == "also":
         before = next((c.polarity for c in reversed(clauses) if c.polarity != "none"), "none")
         polarity = "confirm" if before == "confirm" and items else "unclear"
+    if polarity in ("none", "also") and chunk.excluded:  # "salvo el 2" with nothing before it
+        polarity, items = "unclear", items + chunk.excluded
     if polarity == "none" and (items or chunk.doubt):
         polarity = "unclear"  # items spoken about, or a doubt, without a decision
     clause = Clause(
         polarity,
         items,
         text=" ".join(text[chunk.start : chunk.tail].split()),
+        start=chunk.start,
+        waiting=chunk.refs_only,  # "1:" or "2)" waits for its "ok" / "no" in the next chunk
         excluded=list(chunk.excluded),
         bad=bad,
         bare_no=chunk.bare_no,
         paragraph=paragraph,
     )
     if chunk.reason_at is not None and _collects(clause):
-        clause.reason_from, clause.reason_to = chunk.reason_at, chunk.tail
-        clause.reason = _reason(text, clause.reason_from, clause.reason_to)
+        clause.reason_from = chunk.reason_at
+        clause.reason = _reason(text, chunk.reason_at, chunk.tail)
     elif chunk.reason_at is not None and polarity == "confirm":
         tail = text[chunk.reason_at : chunk.tail]
         if pat.DOUBT.search(normalize(tail)) or _negative(pat.TOKEN.findall(normalize(tail))):
@@ -436,6 +486,7 @@ def _opens(chunk: _Chunk) -> bool:
     return bool(
         chunk.items
         or chunk.rest
+        or chunk.excluded
         or chunk.polarity in ("confirm", "reject", "also")
         or chunk.starts_verb
     )
@@ -449,8 +500,11 @@ def _opens_reason(chunk: _Chunk) -> bool:
 
 
 def _reason(text: str, start: int, end: int) -> str | None:
-    reason = text[start:end].strip(" \t\n.,;:-—–\"'()")
-    return " ".join(reason.split()) or None
+    """The reason as written, without the punctuation around it or a leading "que"."""
+    reason = " ".join(text[start:end].strip(" \t\n.,;:-—–\"'()").split())
+    if normalize(reason[:4]) == "que ":
+        reason = reason[4:]
+    return reason or None
 
 
 def _mask(text: str, pattern: re.Pattern[str]) -> str:
@@ -474,17 +528,21 @@ def _sentences(raw: str, low: str) -> list[tuple[int, int, int]]:
             while j < size and low[j] in " \n":
                 j += 1
             blank = "\n" in low[i + 1 : j]
-            line = low[start:i].rstrip()
+            last = i - 1
+            while last >= start and low[last] == " ":
+                last -= 1
             soft = i > 0 and low[i - 1] == " "
-            wraps = j < size and raw[j].islower() and line and line[-1] not in ".!?:;…"
+            wraps = j < size and raw[j].islower() and last >= start and low[last] not in ".!?:;…"
             if blank or not (soft or wraps):
                 close(i)
                 start, paragraph = j, paragraph + blank
             i = j
             continue
         if char in ".!?;…" and (i + 1 == size or low[i + 1] in " \n\"')"):
-            close(i + 1)
-            start = i + 1
+            marker = char == "." and low[low.rfind("\n", 0, i) + 1 : i].strip().isdigit()
+            if not marker:  # "1. Confirmado" on its own line is a list, not a sentence "1."
+                close(i + 1)
+                start = i + 1
         i += 1
     close(size)
     return spans
@@ -555,6 +613,7 @@ def _read_chunk(
     mentions = [i for i, kind in verbs if kind == "mention"]
     named = bool(chunk.items or chunk.rest)
     terse = {w for w in words if w not in pat.TERSE_FILLER}
+    chunk.yes = bool(terse) and terse <= pat.YES_WORDS and not condition
     if confirms:
         k = confirms[0]
         if any(i < k for i in negations):
@@ -572,8 +631,8 @@ def _read_chunk(
         chunk.polarity = "unclear"
     elif terse and terse <= pat.NO_WORDS and (named or len(words) == len(terse)):
         chunk.polarity, chunk.bare_no = "reject", not named
-    elif terse and terse <= pat.YES_WORDS and chunk.items and not condition:
-        chunk.polarity = "unclear" if doubt else "confirm"  # "1 y 3 ok"
+    elif chunk.yes and named:
+        chunk.polarity = "unclear" if doubt else "confirm"  # "1 y 3 ok", "el resto sí"
     elif terse and terse <= pat.ALSO_WORDS and named:
         chunk.polarity = "also"  # "El 2 también"
     elif named and not terse:
@@ -651,7 +710,7 @@ def _understood(text: str, named: bool) -> bool:
     noun, "de/from ..." describes the meeting and is not read.
     """
     headed = False
-    for word in pat.TOKEN.findall(pat.ON_BEHALF.sub(lambda m: " " * len(m[0]), text)):
+    for word in pat.TOKEN.findall(_mask(_mask(text, pat.ON_BEHALF), pat.DE_ACUERDO)):
         if word in pat.WHOLE:
             headed = True
         elif headed and word in pat.DESCRIBES:
@@ -662,7 +721,6 @@ def _understood(text: str, named: bool) -> bool:
             or word in pat.SUBJECTS
             or word in pat.VERB_ADVERBS
             or word in pat.YES_WORDS
-            or word == "acuerdo"
             or (named and word in pat.ITEM_WORDS)  # "el punto 1", never "el punto" alone
             or pat.typo_of(word)
         ):

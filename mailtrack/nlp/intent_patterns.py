@@ -1,9 +1,12 @@
 """The words of a reply to a confirmation request, in Spanish and English.
 
 These are the tables :mod:`mailtrack.nlp.intent` reads, kept apart so the
-reading stays short and the vocabulary can grow without touching it. Every
+reading stays short and the vocabulary can grow without touching it, and the
+few shapes read at the level of words: :func:`normalize`, :func:`typo_of`,
+:func:`number_kind` (is this number an item, a count or a date?) and
+:func:`find_refs` (which items does this piece of text name?). Every
 entry is written folded: lower case, no accents, straight apostrophes and
-quotes, "-" for every dash (see :func:`mailtrack.nlp.intent.normalize`).
+quotes, "-" for every dash (see :func:`normalize`).
 Both languages always apply: people answer a Spanish request in English and
 the other way round, and a negation must never hide behind a wrong guess of
 the language.
@@ -36,14 +39,14 @@ def _alternation(text: str) -> str:
 
 # -- the verb ------------------------------------------------------------------
 
-# Forms that confirm when their context allows (see intent._verb).
+# Forms that confirm when their context allows (see intent._verb_kind).
 CONFIRM_FORMS = _words(
     "confirmo confirmamos confirmado confirmada confirmados confirmadas conforme conformes "
     "confirmed confirm confirming agreed agree"
 )
 # Forms that talk about confirming without doing it: future, infinitive, third
 # person, subjunctive, nouns. "confirmé"/"confirmó" fold to forms of their own
-# or are told by the accent (intent._verb).
+# or are told by the accent (intent._verb_kind).
 MENTION_FORMS = _words(
     "confirma confirmas confirman confirme confirmes confirmen confirmemos confirmar confirmare "
     "confirmaras confirmara confirmaran confirmaremos confirmaria confirmarias confirmariamos "
@@ -96,13 +99,14 @@ TERSE_FILLER = _words(
 # Refusals that are not a negated "confirm": "no estoy de acuerdo", "nunca lo
 # acordamos", "I reject", "that's not what we decided", "is not right".
 REJECT = re.compile(
-    r"\b(?:disagree[sd]?|rechaz(?:o|amos|ado|ados|ada|adas)|reject(?:ed)?|incorrect[oa]?"
-    r"|(?:no|not|never|nunca|n't)\s+(?:(?:estoy|estamos|estuve|estuvimos|i|we|am|are|be|"
+    r"\b(?:disagree[sd]?|rechaz(?:o|amos|ado|ados|ada|adas)|incorrect[oa]?"
+    # "I reject", "rejected"; not the passive of a report ("was rejected by the server").
+    r"|(?<!was\s)(?<!were\s)(?<!been\s)(?<!is\s)(?<!are\s)(?<!be\s)(?<!got\s)reject(?:ed)?"
+    r"|(?:no|not|never|nunca|\w+n't)\s+(?:(?:estoy|estamos|estuve|estuvimos|i|we|am|are|be|"
     r"lo|la|los|las|se|le|les|eso|esto|that|this|it|what|lo\s+que|es\s+lo\s+que|quite)\s+){0,3}"
     r"(?:acord\w*|agree[sd]?|decid\w*|dijimos|hablamos|discussed|said|correct[oa]?|right|bien|"
     r"cierto|true|conforme[s]?|de\s+acuerdo))\b"
 )
-AGREE = re.compile(r"\bde\s+acuerdo\b(?!\s+(?:a|al|con\s+lo\s+que)\b)")
 
 # -- doubt -----------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ DOUBT = re.compile(
         """
         pero, aunque, siempre que, siempre y cuando, a condicion, con la condicion,
         con tal de, salvo que, excepto que, a no ser que, en principio, quiza, quizas,
-        tal vez, a lo mejor, creo que, supongo, duda, dudas, dudo, tengo claro, esta claro,
+        tal vez, a lo mejor, creo que, creo, supongo, duda, dudas, dudo, tengo claro, esta claro,
         revisar, revisarlo, revisarla, revisarlos, reviso, revisare, revisamos, mirar,
         mirarlo, miro, miramos, te digo, os digo, le digo, ya te dire, ya os dire, te cuento,
         os cuento, hablamos, hablar, hablarlo, lo vemos, veremos, comentamos, comentar,
@@ -127,13 +131,23 @@ DOUBT = re.compile(
         falta, faltaria, retrasar, aplazar, adelantar, de momento, por ahora, por el momento,
         entiendo que, but, though, although, however, if, unless, provided, as long as,
         assuming, subject to, on condition, maybe, perhaps, probably, possibly, i think,
-        i guess, i believe, not sure, unsure, in principle, tentative, tentatively, check,
-        checking, review, reviewing, discuss, discussion, get back, come back, revert,
+        i guess, i believe, not sure, unsure, in principle, tentative, tentatively,
+        ni desmiento, nor deny, check, checking, review, reviewing, discuss, discussion,
+        get back, come back, revert,
         circle back, let you know, will, i'll, we'll, shall, going to, later, tomorrow,
         next week, soon, pending, waiting, wait, yet, still, until, till, once, when,
         depends, received, receipt, change, changes, changed, move, update, amend, fix,
         postpone, delay, reschedule, for now, at the moment, question, questions, wonder,
-        clarify, clarification
+        clarify, clarification, casi, en parte, parcialmente, mas o menos, en general,
+        basicamente, practicamente, mayormente, con reservas, con matices, mostly, partly,
+        partially, largely, generally, basically, almost, sort of, kind of, more or less,
+        with reservations, salvo, excepto, menos, except, apart from, aside from,
+        comentario, comentarios, comento, abajo, entre lineas, ver, comment, comments,
+        below, inline, see, acta anterior, actas anteriores, reunion anterior,
+        semana pasada, otra reunion, previous minutes, previous meeting, last meeting,
+        last week, last month, other meeting, actually, scratch that, en realidad,
+        mejor dicho, olvida, olvidad, ignora, ignorad, ignore, disregard, retiro, retract,
+        cancel, cancela, cancelo, never mind
         """
     )
     + r")\b"
@@ -154,7 +168,7 @@ IRONY = re.compile(
     + r"|\byeah,?\s+right\b|\bsure,?\s+sure\b"
     + r"|\"\s*(?:confirm\w*|agreed|de acuerdo)\s*[.!]?\s*\""
 )
-IRONY_EMOJI = frozenset("🙄😒🙃😏😤😑🤦🤷😠😡🤨")
+IRONY_EMOJI = frozenset("🙄😒🙃😏😤😑🤦🤷😠😡🤨😂🤣😅😆😜😉🤔😬")
 # Phrases whose "no" or "if" does not doubt anything, masked before reading.
 HARMLESS = re.compile(
     r"\b(?:"
@@ -171,18 +185,31 @@ HARMLESS = re.compile(
         no comments, no further comments, nothing to add,
         let me know if you need anything else, let me know if you need anything,
         if you need anything else, if you need anything, if you have any questions,
-        many thanks, thank you, thanks, thx, best regards, kind regards, regards, cheers
+        many thanks, thank you, thanks, thx, best regards, kind regards, regards, cheers,
+        no worries, no rush, no te preocupes, no hay prisa
         """
     )
     + r")\b"
 )
+
+# -- the shape of a clause --------------------------------------------------
+
+TOKEN = re.compile(r"[a-z0-9ñ]+(?:'[a-z]+)?")
+# What opens a reason inside a clause: "salvo el 2 porque ...", "item 3 because ...".
+REASON_INTRO = re.compile(
+    r"\b(?:porque|ya\s+que|dado\s+que|puesto\s+que|debido\s+a|because|since|due\s+to|given\s+that)\b"
+)
+# Words that may open a clause without changing what it is about.
+LEAD_SKIP = _words("y e and pero but o or sobre regarding re as for en cuanto a then")
+# A clause opened by these explains ("que no tengo el portátil"): its "no" doubts nothing.
+EXPLAINS = _words("que porque because since as ya pues")
 
 # -- what a clause speaks about -------------------------------------------------
 
 # Heads of a blanket object: "confirmo todo", "los acuerdos", "all items", "the above".
 WHOLE = _words(
     "todo todos toda todas everything all whole entire completo completa anterior above "
-    "acuerdos acuerdo agreements agreement acta actas minutes puntos items points decisiones "
+    "acuerdos agreements acta actas minutes puntos items points decisiones "
     "decisions tareas tasks acciones actions compromisos cosas things lot acordado hablado "
     "ambos ambas both them ellos ello eso esto it"
 )
@@ -199,7 +226,13 @@ FILLER = _words(
 )
 # After a head noun, these open the meeting's description ("de la reunión ...").
 DESCRIBES = _words("de del from of for en in para at")
-ON_BEHALF = re.compile(r"\b(?:en\s+nombre\s+de|de\s+parte\s+de|on\s+behalf\s+of)(?:\s+\w+){1,2}")
+DE_ACUERDO = re.compile(r"\bde\s+acuerdo\b")
+# Words around a blanket confirmation that say whose or how, not what.
+ON_BEHALF = re.compile(
+    r"\b(?:(?:en\s+nombre\s+de|de\s+parte\s+de|on\s+behalf\s+of)(?:\s+\w+){1,2}"
+    r"|(?:por|from|on)\s+(?:mi|my|our|nuestra)\s+(?:parte|side|end|part)"
+    r"|(?:leido|visto|read)\s+(?:y|and)(?=\s+(?:conforme|agreed|confirm)))\b"
+)
 
 NUMBER_WORDS = {
     "uno": 1, "una": 1, "one": 1, "dos": 2, "two": 2, "tres": 3, "three": 3, "cuatro": 4,
@@ -226,7 +259,8 @@ FIRST_N = re.compile(
 # "los otros dos", "the other two", "el resto", "the rest", "los demás".
 REST = re.compile(
     rf"\b(?:(?:los|las|the)\s+(?:otros|otras|other|others)(?:\s+({_NUM}|\d))?"
-    r"|el\s+resto|the\s+rest|los\s+demas|las\s+demas)\b"
+    r"|(?:todo\s+)?el\s+resto|the\s+rest|(?:todo\s+)?lo\s+demas|los\s+demas|las\s+demas"
+    r"|los\s+restantes|las\s+restantes|everything\s+else|the\s+remaining(?:\s+ones)?)\b"
 )
 # "ambos", "both", "los tres", "all three", "all five items", "los 3 puntos".
 COUNT = re.compile(
@@ -256,6 +290,11 @@ STOPWORDS = _words(
 
 # -- numbers that are not items ---------------------------------------------------
 
+# "los 3 puntos", "the 3 items": a count, not item 3.
+COUNT_NOUNS = _words(
+    "puntos items acuerdos points tareas tasks decisiones decisions agreements cosas things"
+)
+
 MONTHS = _words(
     "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre "
     "diciembre ene feb mar abr may jun jul ago sep sept oct nov dic january february march april "
@@ -283,7 +322,12 @@ NOT_ITEM_BEFORE_TWO = re.compile(
     r"el\s+dia|por\s+el|on\s+the|by\s+the|until\s+the|before\s+the|after\s+the|from\s+the|"
     r"since\s+the|as\s+of\s+the|for\s+the)\s*$"
 )
-ORDINAL_SUFFIX = _words("st nd rd th")
+# A note above answers typed between the quoted items ("te contesto entre líneas").
+ANNOUNCE = re.compile(
+    r"\b(?:entre\s+lineas|en\s+linea|intercalad\w*|inline|in[- ]line|en\s+(?:rojo|azul|negrita)"
+    r"|in\s+(?:red|blue|bold)|(?:answers|comments|replies|respuestas|comentarios)\s+"
+    r"(?:below|abajo|debajo))\b"
+)
 # Inline answers marked with the writer's initials ("[JP] CONFIRMADO").
 INLINE_TAG = re.compile(r"(?m)^[ \t]*\[[A-Za-z]{1,4}\][ \t]*")
 # Our own subject reference, repeated in a reply ("Ref. MT-7K3Q").
@@ -292,19 +336,6 @@ URL_OR_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+")
 POSTSCRIPT = re.compile(r"\b(?:pd|ps|p\.d|p\.s)\s*[:.]")
 # An item as listed in the request we sent: "  1. [Acción] Reiniciar el servidor ...".
 QUOTED_ITEM = re.compile(r"^[ \t>]*(\d{1,2})[.)][ \t]+(\S.*)$")
-COUNT_NOUNS = _words(
-    "puntos items acuerdos points tareas tasks decisiones decisions agreements cosas things"
-)
-# What opens a reason inside a clause: "salvo el 2 porque ...", "item 3 because ...".
-REASON_INTRO = re.compile(
-    r"\b(?:porque|ya\s+que|dado\s+que|puesto\s+que|debido\s+a|because|since|due\s+to|given\s+that)\b"
-)
-# Words that may open a clause without changing what it is about.
-LEAD_SKIP = _words("y e and pero but o or sobre regarding re as for en cuanto a then")
-# A clause opened by these explains ("que no tengo el portátil"): its "no" doubts nothing.
-EXPLAINS = _words("que porque because since as ya pues")
-TOKEN = re.compile(r"[a-z0-9ñ]+(?:'[a-z]+)?")
-
 # -- normalizing --------------------------------------------------------------------
 
 _FOLDED = str.maketrans(

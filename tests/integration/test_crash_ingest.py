@@ -6,8 +6,6 @@ import os
 import random
 import secrets
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,51 +13,13 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from stack.mailstack import MailStack
 from support.mails import make_mail
+from support.service import log_of, mailtrack, write_config
 
 from mailtrack.db.models import InboundMessage, MailboxCheckpoint, MessageState
 
 pytestmark = pytest.mark.integration
 
 MAILS = 500
-
-
-def write_config(folder: Path, stack: MailStack, address: str) -> Path:
-    config = folder / "mailtrack.toml"
-    config.write_text(
-        f"""
-[tracker]
-address = "{address}"
-organizers = ["@consultora.test"]
-data_dir = "data"
-[imap]
-host = "{stack.host}"
-port = {stack.imap_port}
-security = "starttls"
-ca_file = "{stack.ca_file}"
-username = "{address}"
-password_env = "MT_TEST_IMAP_PASSWORD"
-batch_size = 25
-[logging]
-level = "warning"
-"""
-    )
-    return config
-
-
-def mailtrack(config: Path, *args: str, password: str) -> subprocess.Popen[bytes]:
-    """Start the real CLI; its output goes to a file (a pipe nobody reads could block it)."""
-    environment = {**os.environ, "MT_TEST_IMAP_PASSWORD": password}
-    with open(config.parent / "mailtrack.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "mailtrack", "--config", str(config), *args],
-            env=environment,
-            stdout=log,
-            stderr=log,
-        )
-
-
-def log_of(config: Path) -> str:
-    return (config.parent / "mailtrack.log").read_text(errors="replace")[-3000:]
 
 
 @pytest.mark.parametrize(

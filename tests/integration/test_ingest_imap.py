@@ -18,6 +18,7 @@ from stack.mailstack import MailStack
 from support.hostile import hostile_mails
 from support.mails import make_mail
 from support.runtime import make_runtime
+from support.service import imap_section
 
 from mailtrack.assembly import Runtime, build_service, build_source
 from mailtrack.db.models import InboundMessage, MailboxCheckpoint, MessageState, Route
@@ -57,20 +58,6 @@ class Box:
 
     def processed(self) -> int:
         return sum(row.state == MessageState.PROCESSED for row in self.rows())
-
-
-def imap_section(stack: MailStack, address: str, **extra: str) -> str:
-    lines = {
-        "host": f'"{stack.host}"',
-        "port": str(stack.imap_port),
-        "security": '"starttls"',
-        "ca_file": f'"{stack.ca_file}"',
-        "username": f'"{address}"',
-        "password_env": '"PW"',
-        "poll_interval": '"60s"',
-    }
-    lines.update(extra)
-    return "\n[imap]\n" + "\n".join(f"{key} = {value}" for key, value in lines.items()) + "\n"
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ Python API
     ``maildir(user) -> Path``; ``add_user(user) -> Path`` (creates the Maildir; any address
     is accepted anyway); ``deliver_lmtp(rcpt, message, mail_from=...)`` and
     ``deliver_lmtp_many(items)`` (direct LMTP delivery, bypassing Postfix, for benchmarks);
-    ``restart_dovecot()`` (same ports; IMAP clients are disconnected); ``doveadm(*args) -> str``;
+    ``restart_dovecot()`` (same ports; IMAP clients are disconnected); ``stop_postfix()``,
+    ``start_postfix()`` and ``postfix_queue_size()`` (mail not yet delivered); ``doveadm(*args) -> str``;
     ``status() -> dict[str, bool]``; ``stop()`` (idempotent).
 
 Script
@@ -605,6 +606,24 @@ class MailStack:
         self._wait_for_ports(
             {"imap": self.imap_port, "imaps": self.imaps_port, "lmtp": self.lmtp_port}
         )
+
+    def stop_postfix(self) -> None:
+        """Stop Postfix only (SMTP clients get "connection refused" until ``start_postfix``)."""
+        _stop_daemon(self.postfix_queue_dir / "pid" / "master.pid", "master")
+
+    def start_postfix(self) -> None:
+        """Start Postfix again on the same port (after ``stop_postfix``); mail queued is kept."""
+        self._start_postfix()
+        self._wait_for_ports({"smtp": self.smtp_port})
+
+    def postfix_queue_size(self) -> int:
+        """Messages Postfix still holds (not yet handed to Dovecot): 0 once all is delivered."""
+        count = 0
+        for queue in ("maildrop", "incoming", "active", "deferred", "hold"):
+            folder = self.postfix_queue_dir / queue
+            if folder.is_dir():
+                count += sum(1 for path in folder.rglob("*") if path.is_file())
+        return count
 
     # ---- users, mail and admin
 

@@ -26,7 +26,7 @@ Python API
     ``dsn(dbname="postgres") -> str`` (libpq URL for psycopg/psql);
     ``create_database(name)``, ``drop_database(name)`` (terminates its connections first);
     ``psql(sql, dbname="postgres") -> str``; ``restart()`` (same port); ``stop()``
-    (idempotent); ``is_running() -> bool``.
+    (idempotent) and ``start_again()`` (any pause between them); ``is_running() -> bool``.
 
 Script
     ``python tests/stack/pgserver.py start --dir DIR [--port N]`` starts a daemonised server
@@ -262,6 +262,10 @@ class PgServer:
     def restart(self) -> None:
         """Stop (fast mode: clients are disconnected) and start again on the same port."""
         self.stop()
+        self._start()
+
+    def start_again(self) -> None:
+        """Start a server stopped with :meth:`stop`, on the same port and data directory."""
         self._start()
 
     def stop(self) -> None:

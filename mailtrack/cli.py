@@ -25,10 +25,11 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from mailtrack import __version__
 from mailtrack.config import Config, find_config_path, load_config
-from mailtrack.errors import ConfigError, ConfigProblem, InputFileError, MailtrackError
+from mailtrack.errors import ConfigError, ConfigProblem, InputFileError, MailtrackError, describe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,6 +100,12 @@ def handle_errors(function: F) -> F:
             # The reader went away (`mailtrack status | head`): not an error of ours.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
+        except DBAPIError as error:
+            # The database is locked or unreachable: not a bug. One line, without the
+            # statement SQLAlchemy would print.
+            if app.debug:
+                raise
+            _fail(describe(error), 1)
         except Exception as error:
             if app.debug:
                 raise

@@ -70,3 +70,17 @@ class MailSendError(MailtrackError, ConnectionError):
 
 class InputFileError(MailtrackError, OSError):
     """Raised when a file named on the command line is missing, unreadable or not as expected."""
+
+
+def describe(error: BaseException) -> str:
+    """One line about ``error`` for a log or a user: a database error without its SQL.
+
+    SQLAlchemy's messages carry the statement (and, unless hidden, its parameters:
+    mail text, tokens) over several lines; the driver's own first line says what
+    happened ("database is locked", "connection refused").
+    """
+    original = getattr(error, "orig", None)
+    if original is not None and getattr(error, "statement", None) is not None:
+        first = (str(original).strip().splitlines() or [type(original).__name__])[0]
+        return f"database unavailable: {first}"
+    return str(error)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailtrack.db.models import InboundMessage, MessageState
-from mailtrack.errors import DatabaseError, MailSourceError
+from mailtrack.errors import DatabaseError, MailSourceError, describe
 from mailtrack.ingest.archive import ArchiveError
 from mailtrack.ingest.source import MailSource
 from mailtrack.ingest.store import Archiver, known_refs, load_checkpoint
@@ -122,7 +122,7 @@ class Service:
                         raise
                     self._close()
                     delay = self.backoff.next_delay()
-                    log.warning("%s; retrying in %.1f s", error, delay)
+                    log.warning("%s; retrying in %.1f s", describe(error), delay)
                     stop.wait(delay)
         finally:
             self._close()

@@ -33,6 +33,9 @@ def make_engine(url: str, **options: Any) -> Engine:
         parsed = make_url(url)
     except ArgumentError as error:
         raise DatabaseError(f"bad database URL: {error}") from error
+    # Statement parameters are mail text, addresses and reply tokens: never let an error
+    # message or an engine log line carry them (``--debug`` turns engine logging on).
+    options.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

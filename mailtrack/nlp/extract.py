@@ -21,7 +21,7 @@ from mailtrack.mail.parsed import ParsedMail
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp import pipelines
 from mailtrack.nlp.dates import due_date, find_dates, fold
-from mailtrack.nlp.features import classifier_text
+from mailtrack.nlp.features import classifier_text, document_context
 from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
 from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
@@ -127,6 +127,7 @@ def prepare(
         people.add_alias(role, email)
     candidates = tuple(segment(text))
     owners = tuple(find_owners(candidate, people) for candidate in candidates)
+    context = document_context(candidates)
     item_texts = tuple(
         classifier_text(
             candidate,
@@ -134,6 +135,7 @@ def prepare(
             bool(candidate.cells.get("due"))
             or bool(find_dates(candidate.text, reference, language)),
             language,
+            context,
         )
         for candidate, owner in zip(candidates, owners, strict=True)
     )

@@ -10,6 +10,7 @@ extraction call the same function.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from mailtrack.nlp.dates import fold
 from mailtrack.nlp.owners import Owners
@@ -95,9 +96,53 @@ def label_kind(label: str | None) -> str:
     return "OTHER"
 
 
-def classifier_text(candidate: Candidate, owners: Owners, has_date: bool, language: str) -> str:
+_ITEM_SECTIONS = frozenset({"actions", "decisions", "mixed"})
+
+
+def document_context(candidates: Sequence[Candidate]) -> frozenset[str]:
+    """What the whole minutes say about how their items are written down.
+
+    Minutes that mark their items ("ACTION:", "RESOLVED:") or gather them under an
+    "Acuerdos"/"Action items" heading leave the rest (discussion, a scribe's
+    transcript of who said what) as not items; minutes with neither write items
+    anywhere. Real scribe notes are mostly speaker turns, of which few are items.
+    """
+    context = set()
+    if any(label_kind(c.label) in ("ACTION", "DECISION") for c in candidates):
+        context.add("labeled")
+    if any(c.section_kind in _ITEM_SECTIONS for c in candidates):
+        context.add("sections")
+    speakers = sum(1 for c in candidates if c.speaker)
+    if speakers >= 5 and speakers * 2 >= len(candidates):
+        context.add("transcript")
+    return frozenset(context)
+
+
+def _context_marks(candidate: Candidate, context: frozenset[str]) -> list[str]:
+    """Conjunction tokens: a linear model cannot combine two markers by itself."""
+    marks = []
+    if "labeled" in context:
+        labeled = label_kind(candidate.label) in ("ACTION", "DECISION")
+        marks.append("MTCTXLABELED" + ("IN" if labeled else "OUT"))
+    if "sections" in context:
+        marks.append(
+            "MTCTXSECTIONS" + ("IN" if candidate.section_kind in _ITEM_SECTIONS else "OUT")
+        )
+    if "transcript" in context:
+        marks.append("MTCTXTRANSCRIPT")
+    return marks or ["MTCTXPLAIN"]
+
+
+def classifier_text(
+    candidate: Candidate,
+    owners: Owners,
+    has_date: bool,
+    language: str,
+    context: frozenset[str] = frozenset(),
+) -> str:
     """Marker tokens, then the candidate's own words."""
     marks = [
+        *_context_marks(candidate, context),
         f"MTSEC{candidate.section_kind.upper().replace('_', '')}",
         f"MTMARK{candidate.marker.upper().replace('_', '')}",
         f"MTLABEL{label_kind(candidate.label)}",

@@ -183,9 +183,23 @@ def _is_heading(line: str, next_line: str) -> bool:
     return False
 
 
+# Markdown emphasis and code spans ("**Sergio** contactará", "`@handle`"): minutes kept
+# in Markdown are full of them, and a name in bold is still a name.
+_STRONG = re.compile(r"\*\*|__")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def plain(text: str) -> str:
+    """``text`` without Markdown emphasis or code-span marks."""
+    text = _STRONG.sub("", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return _CODE_SPAN.sub(r"\1", text)
+
+
 def _clean(text: str) -> str:
     text = _MEETBOT_TAIL.sub("", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", plain(text)).strip()
     text = text.strip("*_`").strip()
     return text[:MAX_ITEM_CHARS]
 
@@ -283,6 +297,7 @@ class _Builder:
             self.kind = "mixed"
 
     def line_candidate(self, text: str, in_paragraph: bool = False) -> None:
+        text = plain(text)  # "**Ana:** ..." is a speaker turn, "**ACTION:**" a label
         label = _LABEL.match(text.strip().lstrip(">").strip().strip("*_"))
         if label:
             self.emit(
@@ -373,11 +388,21 @@ class _Builder:
         self.emit(Candidate(text, self.heading, self.kind, "table", cells=named))
 
 
+def _front_matter_end(lines: list[str]) -> int:
+    """Where minutes kept as a static-site page (Jekyll, Hugo) start after their YAML header."""
+    if not lines or lines[0].strip() != "---":
+        return 0
+    for index, line in enumerate(lines[1:200], start=1):
+        if line.strip() in ("---", "..."):
+            return index + 1
+    return 0
+
+
 def segment(text: str) -> list[Candidate]:
     """Candidate items of minutes ``text``, in order."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     builder = _Builder()
-    index = 0
+    index = _front_matter_end(lines)
     while index < len(lines):
         line = lines[index].rstrip()
         next_line = lines[index + 1] if index + 1 < len(lines) else ""
@@ -516,7 +541,17 @@ def segment(text: str) -> list[Candidate]:
                 )
             index += 1
             continue
-        if _SPEAKER.match(stripped) and not builder.paragraph:
+        last = builder.candidates[-1] if builder.candidates else None
+        if stripped.startswith(("…", "...")) and last is not None and last.marker == "speaker":
+            # A scribe's "… and then" line goes on with the same speaker's turn.
+            builder.flush()
+            builder.emit(
+                Candidate(stripped.lstrip(".… "), builder.heading, builder.kind, "speaker",
+                          speaker=last.speaker)
+            )  # fmt: skip
+            index += 1
+            continue
+        if _SPEAKER.match(plain(stripped)) and not builder.paragraph:
             builder.flush()
             builder.line_candidate(stripped)
             index += 1

@@ -13,6 +13,7 @@ from support.mails import make_mail
 from mailtrack.cli import main
 from mailtrack.mail.parsed import ParsedMail
 from mailtrack.nlp.extract import Extractor
+from mailtrack.nlp.segment import segment
 
 TRACKER = "actas@tracker.test"
 MINUTES_ES = """Hola a todos:
@@ -174,3 +175,15 @@ def test_eval_cli_reports_scores_and_misses(tmp_path: Path) -> None:
     assert overall["items_gold"] == 3 and overall["items_predicted"] == 5
     assert overall["recall"] == pytest.approx(2 / 3, abs=1e-3)
     assert any("missed action: Una tarea" in miss for miss in report["misses"])
+
+
+def test_document_context_names_how_the_minutes_mark_their_items() -> None:
+    from mailtrack.nlp.features import document_context
+
+    labeled = segment("ACTION: Ana to send the report\nWe talked about the budget at length.\n")
+    assert document_context(labeled) == {"labeled"}
+    transcript = segment("\n".join(f"Ana: point number {n} is fine" for n in range(6)))
+    assert document_context(transcript) == {"transcript"}
+    sections = segment("Acuerdos:\n- Se aprueba el presupuesto.\n\nOtros:\n- Hace calor.\n")
+    assert document_context(sections) == {"sections"}
+    assert document_context(segment("Hablamos del tiempo y del presupuesto.")) == set()

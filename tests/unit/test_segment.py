@@ -117,3 +117,32 @@ def test_a_lead_in_sentence_announces_the_next_paragraph() -> None:
     text = "Good turnout! Here's where we landed.\n\nPool opens Saturday June 6. Guest passes stay at $5.\n"
     kinds = [c.section_kind for c in segment(text)]
     assert kinds[-2:] == ["mixed", "mixed"]
+
+
+def test_markdown_emphasis_is_dropped_and_bold_speakers_are_speakers() -> None:
+    text = (
+        "## Acuerdos\n\n"
+        "- **Sergio** contactará con la empresa de *catering*.\n"
+        "- Usuario `@m0n0b0t` dado de alta.\n\n"
+        "**Tzviya Siegman:** we opened two issues\n"
+        "… let's start with webpub\n"
+    )
+    found = segment(text)
+    assert [c.text for c in found] == [
+        "Sergio contactará con la empresa de catering.",
+        "Usuario @m0n0b0t dado de alta.",
+        "we opened two issues",
+        "let's start with webpub",
+    ]
+    assert [c.speaker for c in found[2:]] == ["Tzviya Siegman", "Tzviya Siegman"]
+    assert {c.marker for c in found[2:]} == {"speaker"}
+
+
+def test_snake_case_and_products_keep_their_underscores_and_stars() -> None:
+    (found,) = segment("- Renombrar max_retry_count a retries y calcular 2*3*4 antes del viernes.")
+    assert "max_retry_count" in found.text and "2*3*4" in found.text
+
+
+def test_a_static_site_front_matter_is_not_minutes_text() -> None:
+    text = "---\nlayout: minutes\ndate: 2019-05-06\ntitle: Day 1\n---\n\n- Ana enviará el informe.\n"
+    assert [c.text for c in segment(text)] == ["Ana enviará el informe."]

@@ -144,5 +144,7 @@ def test_snake_case_and_products_keep_their_underscores_and_stars() -> None:
 
 
 def test_a_static_site_front_matter_is_not_minutes_text() -> None:
-    text = "---\nlayout: minutes\ndate: 2019-05-06\ntitle: Day 1\n---\n\n- Ana enviará el informe.\n"
+    text = (
+        "---\nlayout: minutes\ndate: 2019-05-06\ntitle: Day 1\n---\n\n- Ana enviará el informe.\n"
+    )
     assert [c.text for c in segment(text)] == ["Ana enviará el informe."]

@@ -35,6 +35,9 @@ from mailtrack.errors import MailSourceError
 from mailtrack.ingest.source import Batch, Checkpoint, FetchedMail
 
 log = logging.getLogger(__name__)
+# imapclient traces the whole IMAP conversation at DEBUG on this logger, the mails it
+# fetches included. Mail bodies never go to a log, not even under --debug.
+logging.getLogger("imapclient.imaplib").setLevel(logging.INFO)
 
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # socket errors, timeouts, ssl.SSLError

@@ -34,6 +34,20 @@ _OUR_ID = re.compile(rf"<mt\.({_TOKEN})(?:\.r\d+)?@", re.IGNORECASE)
 _REF = re.compile(r"\[MT-([0-9A-Z]{4,8})\]", re.IGNORECASE)
 
 
+_ANY_TOKEN = re.compile(rf"(?<=\+b\.|\bmt\.)({_TOKEN})|(?<=\+)({_TOKEN})(?=@)", re.IGNORECASE)
+SHOWN = 4  # characters of a token a log line keeps: enough to tell requests apart
+
+
+def redact(text: str) -> str:
+    """``text`` with every request token cut to its first characters, for log lines.
+
+    A token is the key of a reply address (``actas+TOKEN@``), our Message-IDs
+    (``<mt.TOKEN@``) and the VERP sender (``actas+b.TOKEN@``): whoever reads a
+    log must not be able to answer in a request's thread with it.
+    """
+    return _ANY_TOKEN.sub(lambda match: match.group(0)[:SHOWN] + "…", text)
+
+
 def new_token() -> str:
     """A fresh request token (100 random bits)."""
     return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))

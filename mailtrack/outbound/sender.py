@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailtrack.clock import Clock
 from mailtrack.confirmations import mark_undeliverable
 from mailtrack.db.models import ConfirmationRequest, OutboxKind, OutboxMessage, OutboxStatus
+from mailtrack.mail.addressing import redact
 from mailtrack.outbound.mailers import Delivery, Mailer, Outgoing
 from mailtrack.outbound.outbox import due, retry_delay
 
@@ -113,7 +114,7 @@ class Sender:
                 log.info(
                     "sent %s %s to %d recipient(s)",
                     row.kind.value,
-                    message.message_id,
+                    redact(message.message_id),
                     len(message.recipients),
                 )
                 return
@@ -124,17 +125,20 @@ class Sender:
                 log.warning(
                     "%s %s not sent (attempt %d), retrying at %s: %s",
                     row.kind.value,
-                    message.message_id,
+                    redact(message.message_id),
                     row.attempts,
                     row.next_attempt_at,
-                    delivery.detail,
+                    redact(delivery.detail),
                 )
                 return
             row.status = OutboxStatus.FAILED
             result.failed += 1
             result.details.append(f"{message.message_id}: {delivery.detail}")
             log.error(
-                "%s %s failed for good: %s", row.kind.value, message.message_id, delivery.detail
+                "%s %s failed for good: %s",
+                row.kind.value,
+                redact(message.message_id),
+                redact(delivery.detail),
             )
             if row.request_id is not None and row.kind == OutboxKind.REQUEST:
                 request = session.get(ConfirmationRequest, row.request_id)

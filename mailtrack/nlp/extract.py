@@ -247,4 +247,6 @@ def item_text(candidate: Candidate, owners: Owners) -> str:
     text = strip_lead_in(candidate.text)
     if owners.how == "label":
         text = re.sub(r"^[^:–—-]{1,60}?(?::|\s[-–—]\s)\s*", "", text, count=1)
-    return text.strip(" *_")
+    text = text.strip(" *_")
+    # "Juan: reiniciar el servidor" is asked as "Reiniciar el servidor", a sentence of its own.
+    return text[:1].upper() + text[1:]

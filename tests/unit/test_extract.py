@@ -70,7 +70,7 @@ def test_minutes_give_decisions_and_actions_with_owners_and_dates(extractor: Ext
         ("action", ["ana@consultora.test"], "2026-11-27"),
     ]
     assert [i["number"] for i in data["items"]] == [1, 2, 3, 4, 5]
-    assert data["items"][2]["text"].startswith("reiniciar el servidor")
+    assert data["items"][2]["text"].startswith("Reiniciar el servidor")
     assert data["items"][0]["section"] == "Acuerdos"
 
 
@@ -132,7 +132,7 @@ def test_extract_cli_table_and_missing_file(tmp_path: Path) -> None:
     eml.write_bytes(minutes().message.as_bytes())
     table = CliRunner().invoke(main, ["extract", str(eml), "--tracker", TRACKER])
     assert table.exit_code == 0
-    assert "reiniciar" in table.output  # the table wraps long text
+    assert "Reiniciar" in table.output  # the table wraps long text
     missing = CliRunner().invoke(main, ["extract", str(tmp_path / "nope.eml")])
     assert missing.exit_code == 1
     assert missing.stderr.startswith("mailtrack: cannot read")

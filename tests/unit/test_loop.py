@@ -35,7 +35,7 @@ def test_each_person_gets_one_request_with_only_their_items(loop: Loop) -> None:
     assert loop.requests_to(ANA) == []  # the organizer does not confirm her own minutes
     juan_text = juan.get_body(preferencelist=("plain",)).get_content()
     assert "1. [Decisión] Se aprueba el presupuesto" in juan_text
-    assert "2. [Acción] reiniciar el servidor de staging el sábado" in juan_text
+    assert "2. [Acción] Reiniciar el servidor de staging el sábado" in juan_text
     assert "Luis" not in juan_text.split("Cómo responder")[0].split("Puntos:")[1]
     assert "CONFIRMO 1,3" in juan_text
     assert "Ana García <ana@consultora.test>" in juan_text
@@ -179,7 +179,7 @@ def test_reminders_come_after_the_delay_in_the_thread_for_pending_items_only(loo
     loop.run()
     (reminder,) = [m for m in loop.sent(JUAN) if "Recordatorio" in str(m["Subject"])]
     text = reminder.get_body(preferencelist=("plain",)).get_content()
-    assert "2. [Acción] reiniciar el servidor" in text and "1. [Decisión]" not in text
+    assert "2. [Acción] Reiniciar el servidor" in text and "1. [Decisión]" not in text
     assert reminder["In-Reply-To"] == juan["Message-ID"]
     assert reminder["Message-ID"].endswith(".r1@tracker.test>")
     for _ in range(5):

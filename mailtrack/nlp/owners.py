@@ -58,7 +58,9 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_VERB = re.compile(
-    rf"^(?P<who>{_TITLE}{_LIST})\s+(?:se encarga|se encargar[aá]n?|se compromete|se comprometen|"
+    # "Sergio (@sdelquin) creará ...": a handle or a role may stand between name and verb
+    rf"^(?P<who>{_TITLE}{_LIST})(?:\s*\([^()]{{1,40}}\))?\s+"
+    r"(?:se encarga|se encargar[aá]n?|se compromete|se comprometen|"
     r"will|'ll|to\s+[a-z]|shall|is going to|are going to|agreed to|agrees to|volunteered to|owns|"
     r"takes|se ocupa|se ocupar[aá]n?|queda encargad|quedan encargad|har[aá]n?\b|"
     r"[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b|"

@@ -90,6 +90,7 @@ def owners(text: str, **fields: object) -> tuple[tuple[str, ...], str | None]:
         ("Todos revisan el documento antes del lunes", tuple(p.email for p in PEOPLE.participants)),
         ("Preparar el pitch [Benja] [mié 11]", ("benjamin.toro@cliente.test",)),
         ("Contratar mozos – Bob – antes del jueves", ("rob.lane@partner.test",)),
+        ("Benjamín (@btoro) creará la cuenta de YouTube", ("benjamin.toro@cliente.test",)),
     ],
 )
 def test_owner_written_in_every_form_is_found(text: str, expected: tuple[str, ...]) -> None:

@@ -17,7 +17,7 @@ Two measurements:
    yield a "confirmed" item (each is read as a reply to a 3-item request).
    Skipped with a message when the corpus is absent.
 
-    .venv/bin/python benchmarks/intent_eval.py [--corpus ../shared/corpus/replies] [--quiet]
+    .venv/bin/python benchmarks/intent_eval.py [--fixtures tests/data/replies] [--corpus ../shared/corpus/replies] [--quiet]
 
 Exits 1 when any false confirmation is found, in either measurement.
 """
@@ -72,11 +72,11 @@ def reason_ok(expected: dict[str, object], intent: Intent) -> list[str]:
     return wrong
 
 
-def run_fixtures(quiet: bool) -> int:
+def run_fixtures(quiet: bool, fixtures: Path = FIXTURES) -> int:
     confusion: dict[str, Counter[tuple[str, str]]] = {"es": Counter(), "en": Counter()}
     totals: dict[str, Counter[str]] = {"es": Counter(), "en": Counter()}
     misses: list[str] = []
-    for eml in sorted(FIXTURES.glob("*.eml")):
+    for eml in sorted(fixtures.glob("*.eml")):
         expected, intent = read_fixture(eml)
         language = str(expected["language"])
         items = expected["items"]
@@ -102,7 +102,8 @@ def run_fixtures(quiet: bool) -> int:
             )
     overall = totals["es"] + totals["en"]
     both = confusion["es"] + confusion["en"]
-    print("Reply fixtures (tests/data/replies)")
+    shown = fixtures.resolve()
+    print(f"Reply fixtures ({shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown})")
     for name, count in (("es", totals["es"]), ("en", totals["en"]), ("overall", overall)):
         print(
             f"  {name:>8}: replies fully right {count['replies_right']}/{count['replies']}"
@@ -162,8 +163,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/corpus/replies")
     parser.add_argument("--quiet", action="store_true", help="do not list the misses")
+    parser.add_argument(
+        "--fixtures",
+        type=Path,
+        default=FIXTURES,
+        help="folder of NNN.eml + NNN.expected.json reply fixtures",
+    )
     args = parser.parse_args()
-    false = run_fixtures(args.quiet)
+    false = run_fixtures(args.quiet, args.fixtures)
     false += run_public(args.corpus, args.quiet)
     return 1 if false else 0
 

@@ -10,6 +10,7 @@ the demo's Spanish meeting (Markdown, and the first page of its PDF as a PNG).
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -17,7 +18,6 @@ from pathlib import Path
 import pypdfium2
 
 from mailtrack.assembly import open_runtime
-from mailtrack.clock import FrozenClock
 from mailtrack.demo.loop import _config_with_dirs, run_demo
 from mailtrack.digest import build, compose_digest
 from mailtrack.export import build_record, render, render_pdf
@@ -31,15 +31,12 @@ def main() -> None:
         run_demo(lambda _line: None, keep=root)
         config = _config_with_dirs(root)
         runtime = open_runtime(config)
-        with runtime.sessions() as session:
-            meeting = session.execute(__import__("sqlalchemy").text("select max(date) from meeting")).scalar()
-        now = FrozenClock(__import__("datetime").datetime(2026, 11, 29, 8, 0, tzinfo=__import__("datetime").UTC)).now()
+        now = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)  # the demo's next morning
         with runtime.sessions() as session:
             digest = build(session, config, "ana.garcia@consultora.test", now.date(), now)
             message = message_from_bytes(compose_digest(digest, config, now).raw, policy=default)
             record = build_record(session, 1, now)
         runtime.dispose()
-    del meeting
     html = message.get_body(preferencelist=("html",)).get_content()
     text = message.get_body(preferencelist=("plain",)).get_content()
     (HERE / "digest.html").write_text(html)

@@ -136,6 +136,10 @@ def test_the_record_lists_every_confirmation_with_its_evidence(loop: Loop) -> No
     assert trails[(1, JUAN)].reply_message_id and trails[(1, JUAN)].raw_sha256
     assert trails[(3, LUIS)].state == "rejected"
     assert "no llego antes del 15/12" in markdown
+    assert "## Puntos" in markdown and "built-in method" not in markdown
+    assert "**confirmado**" in markdown and "**rechazado**" in markdown  # the meeting's language
+    html = render(record, "html")
+    assert "<h2>Puntos</h2>" in html and "built-in method" not in html
     for trail in trails.values():
         if trail.raw_sha256:
             assert trail.raw_sha256 in markdown

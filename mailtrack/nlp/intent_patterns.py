@@ -262,11 +262,14 @@ REST = re.compile(
     r"|(?:todo\s+)?el\s+resto|the\s+rest|(?:todo\s+)?lo\s+demas|los\s+demas|las\s+demas"
     r"|los\s+restantes|las\s+restantes|everything\s+else|the\s+remaining(?:\s+ones)?)\b"
 )
-# "ambos", "both", "los tres", "all three", "all five items", "los 3 puntos".
+# "ambos", "both", "los tres", "los 3 puntos": a count, which must be the request's size.
+# After "all"/"todos los" a number is always a count ("Confirm all 6 👍"), never item 6;
+# after "los"/"the" only before a count noun or the end ("a las 7", "las 10:30" are times).
 COUNT = re.compile(
-    rf"\b(?:(ambos|ambas|both)|(?:los|las|all|the|all\s+the|todos\s+los|todas\s+las)\s+"
-    rf"({_NUM}|\d+)(?=\s+(?:puntos|items|acuerdos|points|tareas|tasks|decisiones|decisions|"
-    rf"agreements|cosas|things)\b|\s*$|\s*[,.;:]))"
+    rf"\b(?:(ambos|ambas|both)"
+    rf"|(?:all|all\s+the|all\s+of\s+the|todos\s+los|todas\s+las)\s+({_NUM}|\d+)\b(?![/:.,-]\d)"
+    rf"|(?<!\ba\s)(?<!\bde\s)(?:los|las|the)\s+({_NUM}|\d+)(?=\s+(?:puntos|items|acuerdos|points|tareas|tasks|"
+    rf"decisiones|decisions|agreements|cosas|things)\b|\s*$|\s*[,.;:](?!\d)))"
 )
 # "todo salvo el 2", "all except 3", "everything but #2", "todos menos el 2".
 EXCEPT = re.compile(r"\b(?:salvo|excepto|menos|except|excepting|but|aside\s+from|apart\s+from)\b")
@@ -486,7 +489,7 @@ def find_refs(head: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Refs:
         number = n if match[1] in ("ultimo", "ultima", "last") else ORDINALS[match[1]]
         take(match.start(), match.end(), [number])
     for match in COUNT.finditer(refs.text):
-        refs.count = 2 if match[1] else _value(match[2])
+        refs.count = 2 if match[1] else _value(match[2] or match[3])
         take(match.start(), match.end(), None)
     for match in WORD_REF.finditer(refs.text):
         numbers = [_value(w) for w in re.findall(r"[a-z]+", match[1]) if w in NUMBER_WORDS]

@@ -449,6 +449,54 @@ def test_a_count_must_be_the_size_of_the_request() -> None:
     assert states(read("I confirm all five items", 3, "en")) == UNCLEAR
 
 
+SIX = {k: "confirmed" for k in range(1, 7)}
+SIX_UNCLEAR = {k: "unclear" for k in range(1, 7)}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Confirm all 6 👍", "en"),
+        ("Confirm all 6", "en"),
+        ("confirmed all the 6.", "en"),
+        ("Confirmo todos los 6 👍", "es"),
+        ("Confirmo todas las 6", "es"),
+        ("Confirmo los 6 puntos", "es"),
+    ],
+)
+def test_a_number_after_all_is_a_count_of_the_whole_request(text: str, language: str) -> None:
+    """ "all 6" is every item of a 6-item request, never item 6 alone with the rest pending."""
+    assert states(read(text, 6, language), 6) == SIX
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Confirm all 3 👍", "en"),
+        ("Confirm all 3", "en"),
+        ("Confirmo todos los 3", "es"),
+        ("Confirmo todos los 4 👍", "es"),
+        ("Confirmo los 3 puntos", "es"),
+        ("Confirm all 3 items", "en"),
+    ],
+)
+def test_a_count_after_all_that_is_not_the_request_s_size_confirms_nothing(
+    text: str, language: str
+) -> None:
+    """ "all 3" on a 6-item request: which three? Never item 3, never all six."""
+    assert states(read(text, 6, language), 6) == SIX_UNCLEAR
+
+
+def test_a_time_is_not_a_count() -> None:
+    """ "las 10:30", "a las 7" are times: not a count that voids the numbering."""
+    assert states(read("Confirmo todo, nos vemos a las 7.")) == ALL
+    assert states(read("Confirmo el 1 y el 3. El 2 lo vemos en la call de las 10:30.")) == {
+        1: "confirmed",
+        2: "unclear",
+        3: "confirmed",
+    }
+
+
 # -- where the words stand ----------------------------------------------------------------------
 
 

@@ -18,12 +18,13 @@ import argparse
 import json
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 def render(report: dict, command: str) -> str:
@@ -65,6 +66,7 @@ def main() -> int:
     if not ok:
         print(f"crash: {reason}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
     stack_dir = Path(tempfile.mkdtemp(prefix="mailtrack-crash-stack-"))
     workdir = Path(tempfile.mkdtemp(prefix="mailtrack-crash-"))
     stack = MailStack.start(stack_dir)

@@ -197,6 +197,8 @@ class CrashScenario:
         kill_after: tuple[float, float] = (0.0, 3.0),
         people_count: int = 16,
         reject_share: float = 0.2,
+        participants: int | None = None,
+        level: str = "info",
     ) -> None:
         self.stack = stack
         self.workdir = workdir
@@ -215,11 +217,13 @@ class CrashScenario:
             stack,
             self.tracker,
             smtp=True,
-            level="info",
+            level=level,
             extra='[confirmations]\nreceipts_per_day = 100\n[digest]\ntime = "00:00"\n',
         )
         self.minutes: list[Minutes] = [
-            minutes_mail(n, self.rng, self.tracker, self.organizers[n % 3], self.pool)
+            minutes_mail(
+                n, self.rng, self.tracker, self.organizers[n % 3], self.pool, size=participants
+            )
             for n in range(minutes)
         ]
         self.people = People(

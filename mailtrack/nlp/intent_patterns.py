@@ -201,8 +201,17 @@ REASON_INTRO = re.compile(
 )
 # Words that may open a clause without changing what it is about.
 LEAD_SKIP = _words("y e and pero but o or sobre regarding re as for en cuanto a then")
+ARTICLES = _words("el la los las the")
 # A clause opened by these explains ("que no tengo el portátil"): its "no" doubts nothing.
 EXPLAINS = _words("que porque because since as ya pues")
+# A clause opened by these goes on with the one before ("..., que los confirme Pablo").
+RELATIVES = _words("que which who quien quienes")
+# After an item, these open a statement of its own about it ("el 2 lo vemos", "2 I'm not
+# sure"), rather than going on with a list of items ("1, 2 y 3 si me da tiempo").
+TOPIC_WORDS = _words(
+    "lo la los las le les me te se i we it that this they he she you i'm we're it's that's "
+    "i'll we'll"
+)
 
 # -- what a clause speaks about -------------------------------------------------
 
@@ -222,7 +231,7 @@ FILLER = _words(
     "parte side end tambien too also as well again nuevo hereby fully totally totalmente "
     "completamente plenamente perfectamente i we yo nosotros am are is i'm we're estoy estamos "
     "esta queda quedan can do happy glad pleased to would like ok okay vale si yes bien "
-    "perfecto fine good sure claro everything"
+    "perfecto fine good sure claro everything for"
 )
 # After a head noun, these open the meeting's description ("de la reunión ...").
 DESCRIBES = _words("de del from of for en in para at")
@@ -247,9 +256,13 @@ ORDINALS = {
 }  # fmt: skip
 _NUM = "|".join(NUMBER_WORDS)
 _ORD = "|".join(ORDINALS)
-# "el primero", "the second item", "el tercer punto".
+# "el primero", "the second item", "el tercer punto"; not "the first Tuesday of the
+# month", "el primero de diciembre", "the last week".
 ORDINAL_REF = re.compile(
     rf"\b(?:el|la|the)\s+({_ORD}|ultimo|ultima|last)\b(?:\s+(?:punto|item|one))?"
+    r"(?!\s+(?:de|del|of|week|weeks|weekend|day|days|time|times|month|year|quarter|half|dia|"
+    r"semana|fin|vez|mes|ano|trimestre|lunes|martes|miercoles|jueves|viernes|sabado|domingo|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"
 )
 # "los dos primeros", "the first two", "the last two".
 FIRST_N = re.compile(
@@ -259,7 +272,7 @@ FIRST_N = re.compile(
 # "los otros dos", "the other two", "el resto", "the rest", "los demás".
 REST = re.compile(
     rf"\b(?:(?:los|las|the)\s+(?:otros|otras|other|others)(?:\s+({_NUM}|\d))?"
-    r"|(?:todo\s+)?el\s+resto|the\s+rest|(?:todo\s+)?lo\s+demas|los\s+demas|las\s+demas"
+    r"|(?:todo\s+)?d?el\s+resto|the\s+rest|(?:todo\s+)?lo\s+demas|los\s+demas|las\s+demas"
     r"|los\s+restantes|las\s+restantes|everything\s+else|the\s+remaining(?:\s+ones)?)\b"
 )
 # "ambos", "both", "los tres", "los 3 puntos": a count, which must be the request's size.
@@ -280,11 +293,17 @@ WORD_REF = re.compile(
 RANGE = re.compile(
     r"\b(?:del\s+|from\s+|de\s+)?(\d{1,3})\s*(?:-|al|a|to|through|hasta\s+el)\s*(\d{1,3})\b"
 )
-# A subject reference: "lo del plan de pruebas", "lo de la migración".
+# A subject reference: "lo del plan de pruebas", "lo de la migración", "re the budget",
+# "as for the test plan" (read after "the rest", "the first two"... have been taken).
 SUBJECT_REF = re.compile(r"\blo\s+(?:de\s+la|de\s+las|de\s+los|del|de)\s+")
+SUBJECT_REF_EN = re.compile(
+    r"\b(?:re|regarding|as\s+for|as\s+regards|about|concerning)\s+(?:the|your|our|my)\s+"
+)
 SUBJECT_STOP = _words(
     "no si ok vale y e que lo la los las se me te le es esta son estan tiene tienen hay pero "
-    "confirmo confirmado conforme tambien tampoco"
+    "confirmo confirmado conforme tambien tampoco "
+    "is are was were it it's it'll i i'm i'll we we're we'll will would has have had ok yes "
+    "not confirmed agreed and but that this which who"
 )
 STOPWORDS = _words(
     "el la los las lo de del y e en a al con por para un una unos unas the of and to in on "
@@ -317,7 +336,8 @@ UNITS = _words(
 NOT_ITEM_BEFORE = _words(
     "dia day fase phase sprint version v q planta floor sala room semana week pagina page ref "
     "ano year fecha date hora horas las at tel ext release vol capitulo chapter "
-    "seccion section anexo annex"
+    "seccion section anexo annex ticket tickets incidencia caso case pedido order factura "
+    "invoice expediente bug pr"
 )
 # Two words before: "para el 3", "hasta el 15", "by the 3", "on the 7".
 NOT_ITEM_BEFORE_TWO = re.compile(
@@ -460,7 +480,12 @@ def find_refs(head: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Refs:
             found.append((start, numbers))
             refs.spans.append((start, end))
 
-    for match in SUBJECT_REF.finditer(refs.text):
+    def subject(match: re.Match[str], *, wordless: bool = True) -> None:
+        """An item named by its words, looked up in the quoted request; unknown if not one.
+
+        ``wordless``: whether a reference with no word to look up ("lo de
+        ayer") still counts as one; "re the 2nd" is a date, not a subject.
+        """
         words: list[str] = []
         stop = match.end()
         for token in TOKEN.finditer(refs.text, match.end()):
@@ -470,9 +495,14 @@ def find_refs(head: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Refs:
             words.append(word)
             stop = token.end()
         key = [w for w in words if w not in STOPWORDS and (len(w) >= 4 or w.isdigit())]
+        if not key and not wordless:
+            return
         hits = [k for k, known in quoted.items() if key and all(w in known for w in key)]
         refs.unknown = refs.unknown or len(hits) != 1
         take(match.start(), stop, hits[:1] if len(hits) == 1 else [])
+
+    for match in SUBJECT_REF.finditer(refs.text):
+        subject(match)
     for match in FIRST_N.finditer(refs.text):
         size = _value(match[1] or match[4])
         last = (match[2] or match[3]).startswith(("ult", "last"))
@@ -491,6 +521,8 @@ def find_refs(head: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Refs:
     for match in COUNT.finditer(refs.text):
         refs.count = 2 if match[1] else _value(match[2] or match[3])
         take(match.start(), match.end(), None)
+    for match in SUBJECT_REF_EN.finditer(refs.text):
+        subject(match, wordless=False)
     for match in WORD_REF.finditer(refs.text):
         numbers = [_value(w) for w in re.findall(r"[a-z]+", match[1]) if w in NUMBER_WORDS]
         take(match.start(), match.end(), numbers)

@@ -82,6 +82,9 @@ class _Chunk:
     refs_only: bool = False
     bare_no: bool = False
     yes: bool = False  # a bare "ok", "sí", "yes"
+    lists: bool = False  # opens with items, articles aside ("el 2 y el 3 si ...")
+    topic: bool = False  # "el 2 lo vemos": its items are the topic of a statement of its own
+    relative: bool = False  # "que los confirme Pablo": goes on with the clause before it
 
 
 def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
@@ -146,6 +149,10 @@ def _take(
             current.reason_from = chunk.reason_at
             current.reason = _reason(text, chunk.reason_at, chunk.tail)
         return _extend(current, chunk, text)
+    elif current is not None and _continues_list(current, chunk):
+        # "Confirmed 1, 2 and 3 if the budget allows": the condition is the whole list's.
+        current.polarity = "unclear"
+        return _extend(current, chunk, text)
     elif current is not None and not _opens(chunk):
         if chunk.doubt or chunk.bad or chunk.polarity in ("unclear", "reject"):
             current.polarity = "unclear"  # a doubt beside a statement takes it back
@@ -162,6 +169,19 @@ def _extend(clause: Clause, chunk: _Chunk, text: str) -> Clause:
     clause.bad = clause.bad or chunk.bad
     clause.text = " ".join(text[clause.start : chunk.tail].split())
     return clause
+
+
+def _continues_list(clause: Clause, chunk: _Chunk) -> bool:
+    """Whether a chunk with a doubt goes on with the list of items of the clause before it.
+
+    "Confirmo 1, 2 y 3 si me da tiempo" is one list with one condition, not
+    a confirmation of 1 and a condition on 2 and 3; "Confirmo el 1, el 2 lo
+    vemos" is two statements (the "lo" after the item opens one of its own).
+    """
+    doubts = chunk.doubt or chunk.bad or chunk.polarity in ("unclear", "reject")
+    plain = chunk.polarity in ("none", "unclear") and not (chunk.starts_verb or chunk.topic)
+    named = bool(chunk.items) and chunk.lists and not (chunk.rest or chunk.excluded)
+    return clause.polarity == "confirm" and bool(clause.items) and doubts and plain and named
 
 
 def _answers(chunk: _Chunk) -> bool:
@@ -218,13 +238,17 @@ def _collects(clause: Clause) -> bool:
 
 
 def _opens(chunk: _Chunk) -> bool:
-    """Whether a chunk starts a clause of its own rather than qualifying the one before."""
+    """Whether a chunk starts a clause of its own rather than qualifying the one before.
+
+    A verb opens one, except after "que"/"which" ("los otros dos no dependen
+    de mí, que los confirme Pablo"), where it goes on with the clause before.
+    """
     return bool(
         chunk.items
         or chunk.rest
         or chunk.excluded
         or chunk.polarity in ("confirm", "reject", "also")
-        or chunk.starts_verb
+        or (chunk.starts_verb and not chunk.relative)
     )
 
 
@@ -333,6 +357,12 @@ def _read_chunk(
     if first is None and refs.spans:
         first = refs.spans[0][0]
     chunk.starts_ref = first is not None and any(a <= first < b for a, b in refs.spans)
+    lead = next((p for w, p in heads if w not in pat.LEAD_SKIP | pat.ARTICLES), None)
+    chunk.lists = lead is not None and any(a <= lead < b for a, b in refs.spans)
+    if chunk.lists:
+        last = max(b for _, b in refs.spans)
+        after = [w for w, p in tokens if p >= last and w not in pat.NEGATORS]
+        chunk.topic = bool(after) and after[0] in pat.TOPIC_WORDS
     verbs = _verbs(raw, start, tokens)
     negations = [i for i, w in enumerate(words) if w in pat.NEGATORS]
     condition = _conditional_si(raw, refs.text, start, tokens)
@@ -348,6 +378,7 @@ def _read_chunk(
     confirms = [i for i, kind in verbs if kind == "confirm"]
     mentions = [i for i, kind in verbs if kind == "mention"]
     named = bool(chunk.items or chunk.rest)
+    chunk.relative = bool(words) and words[0] in pat.RELATIVES and not pat.WHOLE & set(words)
     terse = {w for w in words if w not in pat.TERSE_FILLER}
     chunk.yes = bool(terse) and terse <= pat.YES_WORDS and not condition
     if confirms:

@@ -332,6 +332,104 @@ def test_an_item_confirmation_stands_next_to_a_question_about_another() -> None:
     assert states(english, 2) == {1: "confirmed", 2: "unclear"}
 
 
+# -- each statement bound to its own items ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "items", "language", "expected"),
+    [
+        (
+            "Confirmo 1, 2 y 5. Los otros dos no dependen de mí, que los confirme Pablo.",
+            5,
+            "es",
+            {1: "confirmed", 2: "confirmed", 3: "unclear", 4: "unclear", 5: "confirmed"},
+        ),
+        (
+            "confirmo el 1 y el 3. El 2 lo vemos el lunes en la call de las 10:30, que tengo dudas.",
+            3,
+            "es",
+            {1: "confirmed", 2: "unclear", 3: "confirmed"},
+        ),
+        (
+            "Confirmo el punto 3 (presupuesto). Del resto no tengo información todavía, en "
+            "cuanto la tenga te digo algo.",
+            4,
+            "es",
+            {1: "unclear", 2: "unclear", 3: "confirmed", 4: "unclear"},
+        ),
+        (
+            "Confirmo el 1: el reinicio ya está programado en el ticket #4471 para el sábado 28 "
+            "a las 7:00.\nLo demás lo confirma Juan, que es quien lo lleva.",
+            3,
+            "es",
+            {1: "confirmed", 2: "unclear", 3: "unclear"},
+        ),
+        (
+            "Confirmed item 1.\nRe the budget: it'll be about 2 weeks late, the Q3 actuals "
+            "aren't in yet.",
+            3,
+            "en",
+            {1: "confirmed", 2: "pending", 3: "unclear"},
+        ),
+        ("Confirmed for #1.", 3, "en", {1: "confirmed", 2: "pending", 3: "pending"}),
+        (
+            "Confirmo el 1, el 2 lo vemos mañana.",
+            3,
+            "es",
+            {1: "confirmed", 2: "unclear", 3: "pending"},
+        ),
+    ],
+)
+def test_a_confirmation_stands_beside_a_doubt_bound_to_other_items(
+    text: str, items: int, language: str, expected: dict[int, str]
+) -> None:
+    """Each item gets its own state when each statement is clearly bound to its numbers."""
+    assert states(read(text, items, language), items) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Confirmed 1, 2 and 3 if the budget allows", "en"),
+        ("Confirmed 1, 2 and 3 except the date of 3", "en"),
+        ("Confirmo 1, 2 y 3 si me da tiempo.", "es"),
+        ("Confirmo el 1, el 2 y el 3 en principio.", "es"),
+        ("Confirm 1, 2 and 3 provided legal agrees", "en"),
+        # "que ..." goes on with the clause before it: here the confirmation itself.
+        ("Confirmo el 1, que lo confirme Pablo.", "es"),
+        # a doubt about "todo" after an item's doubt is about every item again
+        ("Confirmo el 1. El 2 no lo sé, que lo confirme todo Pablo.", "es"),
+        ("Confirmed item 1. Re the meeting room: not sure.", "en"),
+        ("Confirmed for Monday.", "en"),
+    ],
+)
+def test_a_doubt_over_a_whole_list_or_the_whole_reply_confirms_nothing(
+    text: str, language: str
+) -> None:
+    assert never_confirmed(read(text, language=language))
+
+
+def test_dates_tickets_and_ordinal_days_are_not_items() -> None:
+    """ "el primer martes", "the first Tuesday", "ticket #4471" name no item."""
+    spanish = read("Confirmo todo salvo el 2: el comité solo se reúne el primer martes del mes.")
+    assert states(spanish) == {1: "confirmed", 2: "rejected", 3: "confirmed"}
+    english = read("Confirmed 2. The CAB meets on the first Tuesday of the month.", language="en")
+    assert states(english) == {1: "pending", 2: "confirmed", 3: "pending"}
+    assert states(read("Confirmo el 1. Abierto el ticket #4471.")) == {
+        1: "confirmed",
+        2: "pending",
+        3: "pending",
+    }
+
+
+def test_a_subject_in_english_is_read_against_the_quoted_request() -> None:
+    intent = read("Confirmed re the budget.", language="en")
+    assert states(intent) == {1: "pending", 2: "pending", 3: "confirmed"}
+    # "re the 2nd" is a date: no subject to look up, no item named
+    dated = read("Confirmed 1. Re the 2nd: fine by me.", language="en")
+    assert states(dated) == {1: "confirmed", 2: "pending", 3: "pending"}
+
+
 @pytest.mark.parametrize(
     "text",
     [

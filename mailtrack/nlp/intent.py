@@ -119,7 +119,10 @@ def _decide(reading: Reading, n: int) -> Intent:
     if any(c.bad for c in clauses) or outside:
         return unclear(n, next(c.text for c in clauses if c.bad or c in outside))
     decided = [c for c in clauses if c.polarity in ("confirm", "reject")]
-    doubts = [c for c in clauses if c.polarity == "unclear"]
+    # A plain detail about an item ("Para el punto 3: queda en 12.500 €") leaves its answer
+    # as the rest of the reply gives it; alone, the item was spoken about: unclear.
+    details = [c for c in clauses if c.info]
+    doubts = [c for c in clauses if c.polarity == "unclear" and not c.info]
     if not decided:
         return unclear(n, said or reading.text)
     if any(c.every for c in doubts):
@@ -140,6 +143,9 @@ def _decide(reading: Reading, n: int) -> Intent:
                 answers[k] = ItemAnswer(stated, clause.reason if stated == "rejected" else None)
             elif before.state != stated:
                 answers[k] = ItemAnswer("unclear", None)
+    for clause in details:
+        for k in clause.items:
+            answers.setdefault(k, ItemAnswer("unclear", None))
     if not any(a.state != "unclear" for a in answers.values()):
         return unclear(n, said)
     return Intent(answers, kind_of(answers, n), excerpt(said))
@@ -152,7 +158,9 @@ def _blanket(blanket: list[Clause], clauses: Sequence[Clause], n: int, said: str
     about one item, a blanket answer is no longer clear (README rule 2).
     """
     first = blanket[0]
-    others = [c for c in clauses if c not in blanket and (c.polarity != "none" or c.items)]
+    others = [
+        c for c in clauses if c not in blanket and (c.polarity != "none" or c.items) and not c.info
+    ]
     same = all((c.polarity, c.excluded) == (first.polarity, first.excluded) for c in blanket)
     if others or not same:
         return unclear(n, said)

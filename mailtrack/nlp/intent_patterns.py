@@ -147,7 +147,15 @@ DOUBT = re.compile(
         semana pasada, otra reunion, previous minutes, previous meeting, last meeting,
         last week, last month, other meeting, actually, scratch that, en realidad,
         mejor dicho, olvida, olvidad, ignora, ignorad, ignore, disregard, retiro, retract,
-        cancel, cancela, cancelo, never mind
+        cancel, cancela, cancelo, never mind,
+        necesito, necesitamos, necesitaria, necesitariamos, hace falta, need, needs, needed,
+        mas tiempo, more time, en vez de, en lugar de, instead, rather than, propongo,
+        propuesta, propose, proposal, alternativa, alternative, otra fecha, another date,
+        different date, problema, problemas, problem, problems, riesgo, risk, imposible,
+        impossible, depending, depend, dependent, dependiendo, contingent, condition,
+        conditional, conditionally, condicion, condicional, condicionado, condicionada,
+        a reserva, sujeto a, sujeta a, sujetos a, sujetas a, supeditado, supeditada,
+        a expensas, en funcion de, segun lo que, segun diga, segun digan, tbc, tbd, pdte, pte
         """
     )
     + r")\b"
@@ -186,11 +194,51 @@ HARMLESS = re.compile(
         let me know if you need anything else, let me know if you need anything,
         if you need anything else, if you need anything, if you have any questions,
         many thanks, thank you, thanks, thx, best regards, kind regards, regards, cheers,
-        no worries, no rush, no te preocupes, no hay prisa
+        no worries, no rush, no te preocupes, no hay prisa,
+        as discussed, as agreed, as per our call, como acordamos, como quedamos,
+        como lo hablamos, segun lo acordado, segun lo hablado
         """
     )
     + r")\b"
 )
+
+# A promise to deliver the item is not a doubt: "confirmed, will send it by Friday" (the
+# auxiliary alone is masked; what follows is still read: "I'll send it once Legal agrees").
+WILL_DELIVER = re.compile(
+    r"\b(?:i'll|we'll|i\s+will|we\s+will|will)"
+    r"(?=\s+(?:send|deliver|share|circulate|upload|forward|submit|email|mail)\b)"
+)
+
+# An owner, a restriction or a preference ("lo lleva Ana", "solo la parte de staging",
+# "mejor el martes"): beside a confirmation of everything, it says what is not agreed.
+# Not a doubt everywhere: "confirmo solo el 1" confirms item 1.
+QUALIFY = re.compile(
+    r"\b(?:"
+    + _alternation(
+        """
+        lleva, llevan, llevara, encarga, encargan, encargo, encargara, responsable,
+        responsables, corresponde, le toca, asignado, asignada, es cosa de,
+        owner, owners, owns, handles, handling, handled, belongs, assigned, in charge,
+        solo, solamente, unicamente, only, mejor, better, prefiero, preferiria, prefer,
+        preferably, preferiblemente, rather
+        """
+    )
+    + r")\b"
+)
+# What else makes a note about an item more than information ("Para el punto 3: es de
+# Compras", "Re 2: just the staging part", "it'll be late").
+NOT_PLAIN = re.compile(
+    r"\b(?:"
+    + _alternation(
+        """
+        es de, cargo, toca, handle, just, parte, part, tarde, late, retraso, retrasa,
+        retrasado, delayed, atrasado
+        """
+    )
+    + r")\b"
+)
+# "Para el punto 3:", "Re 4 -", "As for #2,", "Sobre el 1:": a note about an item follows.
+TOPIC_MARKERS = _words("para sobre respecto cuanto re regarding as for about on")
 
 # -- the shape of a clause --------------------------------------------------
 
@@ -296,6 +344,10 @@ RANGE = re.compile(
 # A subject reference: "lo del plan de pruebas", "lo de la migración", "re the budget",
 # "as for the test plan" (read after "the rest", "the first two"... have been taken).
 SUBJECT_REF = re.compile(r"\blo\s+(?:de\s+la|de\s+las|de\s+los|del|de)\s+")
+# "todo lo del acta", "todo lo de la reunión": everything, not one item named by subject.
+WHOLE_SUBJECT = re.compile(
+    r"\btodo\s+(lo\s+(?:de\s+la|del|de)\s+(?:acta|actas|minuta|minutas|reunion))\b"
+)
 SUBJECT_REF_EN = re.compile(
     r"\b(?:re|regarding|as\s+for|as\s+regards|about|concerning)\s+(?:the|your|our|my)\s+"
 )
@@ -326,6 +378,8 @@ WEEKDAYS = _words(
     "lunes martes miercoles jueves viernes sabado domingo monday tuesday wednesday thursday "
     "friday saturday sunday mon tue tues wed thu thur thurs fri sat sun"
 )
+# Words a note may start with a capital without naming anyone ("Re 3: The budget ...").
+COMMON = STOPWORDS | FILLER | MONTHS | WEEKDAYS | SUBJECTS | TOPIC_WORDS | TOPIC_MARKERS
 UNITS = _words(
     "dia dias semana semanas mes meses ano anos hora horas h hrs hr min mins minuto minutos "
     "segundos persona personas gente euros euro eur € $ usd dolares % k m km kg pm am days day "
@@ -501,6 +555,8 @@ def find_refs(head: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Refs:
         refs.unknown = refs.unknown or len(hits) != 1
         take(match.start(), stop, hits[:1] if len(hits) == 1 else [])
 
+    for match in WHOLE_SUBJECT.finditer(refs.text):
+        take(match.start(1), match.end(1), None)
     for match in SUBJECT_REF.finditer(refs.text):
         subject(match)
     for match in FIRST_N.finditer(refs.text):

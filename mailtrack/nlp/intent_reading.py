@@ -32,7 +32,9 @@ class Clause:
 
     ``every`` is a statement about the whole request (no item named);
     ``excluded`` the items of "todo salvo el 2"; ``bad`` a number or
-    reference that cannot be trusted; ``text`` the original words.
+    reference that cannot be trusted; ``text`` the original words; ``info``
+    a plain detail about its items ("Para el punto 3: queda en 12.500 €"),
+    which neither decides nor doubts them.
     """
 
     polarity: Polarity
@@ -46,6 +48,8 @@ class Clause:
     bare_no: bool = False  # a lone "No": a refusal only with a reason
     reason_from: int | None = None  # where its reason starts in the text, once it has one
     paragraph: int = 0
+    info: bool = False
+    detail_from: int | None = None  # after "Para el punto 3:", where a plain detail may follow
 
     @property
     def every(self) -> bool:
@@ -83,6 +87,8 @@ class _Chunk:
     bare_no: bool = False
     yes: bool = False  # a bare "ok", "sí", "yes"
     lists: bool = False  # opens with items, articles aside ("el 2 y el 3 si ...")
+    marked: bool = False  # "para el punto 3", "re 4", "as for #2": a topic, not an answer
+    qualifies: bool = False  # "solo la parte de staging": not to be read beside "confirmo todo"
     topic: bool = False  # "el 2 lo vemos": its items are the topic of a statement of its own
     relative: bool = False  # "que los confirme Pablo": goes on with the clause before it
 
@@ -96,7 +102,7 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
         return Reading([], text, text)
     for pattern in (pat.URL_OR_ADDRESS, pat.TRACKER_REF, pat.INLINE_TAG, pat.POSTSCRIPT):
         low = _mask(low, pattern)
-    low = _mask(low, pat.HARMLESS)
+    low = _mask(_mask(low, pat.HARMLESS), pat.WILL_DELIVER)
     clauses: list[Clause] = []
     waiting: Clause | None = None  # a refusal whose reason may be the next sentence
     for start, end, paragraph in _sentences(text, low):
@@ -111,8 +117,12 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
             continue
         waiting = None
         current: Clause | None = None
+        before = len(clauses)
         for chunk in chunks:
             current = _take(clauses, current, chunk, text, n, paragraph)
+        for clause in clauses[before:]:
+            if clause.detail_from is not None and clause.waiting and clause.polarity != "confirm":
+                clause.info = _plain_detail(text, low, clause.detail_from, end)
         if current is not None and _collects(current) and current.reason is None:
             waiting = current
     for clause in clauses:
@@ -139,6 +149,7 @@ def _take(
         # "1: ok", "2) no, la fecha no vale": the answer after the numbers it is about.
         current.polarity = "confirm" if chunk.yes else chunk.polarity
         current.waiting = False
+        current.detail_from = None
         if chunk.reason_at is not None and _collects(current):
             current.reason_from = chunk.reason_at
             current.reason = _reason(text, chunk.reason_at, chunk.tail)
@@ -154,9 +165,11 @@ def _take(
         current.polarity = "unclear"
         return _extend(current, chunk, text)
     elif current is not None and not _opens(chunk):
-        if chunk.doubt or chunk.bad or chunk.polarity in ("unclear", "reject"):
+        qualifies = chunk.qualifies and current.every
+        if chunk.doubt or chunk.bad or chunk.polarity in ("unclear", "reject") or qualifies:
             current.polarity = "unclear"  # a doubt beside a statement takes it back
             current.bad = current.bad or chunk.bad
+            current.detail_from = None
         return current
     clause = _clause(chunk, clauses, text, n, paragraph)
     clauses.append(clause)
@@ -209,7 +222,7 @@ def _clause(chunk: _Chunk, clauses: list[Clause], text: str, n: int, paragraph: 
         polarity = "confirm" if before == "confirm" and items else "unclear"
     if polarity in ("none", "also") and chunk.excluded:  # "salvo el 2" with nothing before it
         polarity, items = "unclear", items + chunk.excluded
-    if polarity == "none" and (items or chunk.doubt):
+    if polarity == "none" and (items or chunk.doubt or chunk.qualifies):
         polarity = "unclear"  # items spoken about, or a doubt, without a decision
     clause = Clause(
         polarity,
@@ -221,6 +234,7 @@ def _clause(chunk: _Chunk, clauses: list[Clause], text: str, n: int, paragraph: 
         bad=bad,
         bare_no=chunk.bare_no,
         paragraph=paragraph,
+        detail_from=chunk.tail if chunk.refs_only and chunk.marked else None,
     )
     if chunk.reason_at is not None and _collects(clause):
         clause.reason_from = chunk.reason_at
@@ -230,6 +244,28 @@ def _clause(chunk: _Chunk, clauses: list[Clause], text: str, n: int, paragraph: 
         if pat.DOUBT.search(normalize(tail)) or _negative(pat.TOKEN.findall(normalize(tail))):
             clause.polarity = "unclear"
     return clause
+
+
+def _plain_detail(raw: str, low: str, start: int, end: int) -> bool:
+    """Whether ``raw[start:end]`` only informs about an item, conditioning nothing.
+
+    "el presupuesto revisado queda en 12.500 € + IVA, te lo mando el lunes
+    30" informs; a negation, a doubt, an owner ("lo lleva Ana", "Legal
+    handles it"), a need or a restriction ("solo la parte de staging") may
+    change what was agreed, and so does any name: only then is it read as
+    a detail beside a confirmation of the item.
+    """
+    detail = low[start:end]
+    words = pat.TOKEN.findall(detail)
+    if not words or any(p.search(detail) for p in (pat.DOUBT, pat.QUALIFY, pat.NOT_PLAIN)):
+        return False
+    if any(w in pat.NEGATORS for w in words):
+        return False
+    for match in re.finditer(r"[^\W\d_]+", raw[start:end]):
+        word = match.group()
+        if word[0].isupper() and not word.isupper() and normalize(word) not in pat.COMMON:
+            return False  # a name: "Ana", "Legal", "Compras"
+    return True
 
 
 def _collects(clause: Clause) -> bool:
@@ -379,6 +415,7 @@ def _read_chunk(
     mentions = [i for i, kind in verbs if kind == "mention"]
     named = bool(chunk.items or chunk.rest)
     chunk.relative = bool(words) and words[0] in pat.RELATIVES and not pat.WHOLE & set(words)
+    chunk.marked = bool(pat.TOPIC_MARKERS & set(words))
     terse = {w for w in words if w not in pat.TERSE_FILLER}
     chunk.yes = bool(terse) and terse <= pat.YES_WORDS and not condition
     if confirms:
@@ -407,6 +444,7 @@ def _read_chunk(
     elif negations and words[0] not in pat.EXPLAINS:
         doubt = True  # "No me gusta la fecha": a negation that decides nothing is a doubt
     chunk.doubt = doubt
+    chunk.qualifies = chunk.polarity == "none" and bool(pat.QUALIFY.search(refs.text))
     return chunk
 
 

@@ -332,6 +332,105 @@ def test_an_item_confirmation_stands_next_to_a_question_about_another() -> None:
     assert states(english, 2) == {1: "confirmed", 2: "unclear"}
 
 
+# -- details beside a confirmation --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "items", "language"),
+    [
+        (
+            "Confirmado todo.\nPara el punto 3: el presupuesto revisado queda en 12.500 € + IVA, "
+            "te lo mando el lunes 30.",
+            3,
+            "es",
+        ),
+        (
+            "Confirmed. FYI the revised budget comes to £48,200 (down from £52k) – I'll send it "
+            "over by 3pm on the 2nd.",
+            3,
+            "en",
+        ),
+        ("Ok, va. Confirmo todo lo del acta.", 4, "es"),
+        ("Confirmo todo lo de la reunión del 26/11.", 3, "es"),
+        ("Confirmed 1, 2 and 3 as discussed.", 3, "en"),
+        ("Confirmed, will send it by Friday.", 3, "en"),
+        ("All confirmed.\nRe 3: the budget is £48,200.", 3, "en"),
+    ],
+)
+def test_plain_details_after_a_confirmation_do_not_undo_it(
+    text: str, items: int, language: str
+) -> None:
+    """An amount, a date, a promise to send: information that conditions nothing."""
+    assert states(read(text, items, language), items) == {
+        k: "confirmed" for k in range(1, items + 1)
+    }
+
+
+def test_a_detail_about_an_item_confirms_it_only_with_a_confirmation() -> None:
+    intent = read("Confirmo el 1.\nPara el punto 3: queda en 12.500 €, te lo mando el lunes.")
+    assert states(intent) == {1: "confirmed", 2: "pending", 3: "unclear"}
+    numbered = read("3 - confirmed, will send by Friday", language="en")
+    assert states(numbered) == {1: "pending", 2: "pending", 3: "confirmed"}
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "Para el punto 3: lo lleva Ana.",
+        "Para el punto 3: Ana.",
+        "Para el punto 3: es de Compras.",
+        "Para el punto 3: necesito una semana más.",
+        "Para el punto 3: si el cliente lo aprueba.",
+        "Para el punto 3: siempre que llegue la factura.",
+        "Para el punto 3: ¿el importe es con IVA?",
+        "Para el punto 3: queda pendiente del cliente.",
+        "Para el punto 3: solo la parte de staging.",
+        "Para el punto 3: no llego al lunes.",
+        "Para el punto 3: que no llego al lunes.",
+        "Para el punto 3: mejor el martes.",
+        "Para el punto 3: te lo confirmo mañana.",
+        "Para el punto 3: lo envío cuando lo apruebe Compras.",
+        "Para el punto 3: el presupuesto no incluye IVA.",
+        "Re 3: Legal handles this.",
+        "Re 3: I'll send it once legal agrees.",
+        "Re 3: I'll send it provided the client signs.",
+        "Re 3: we'll see.",
+        "Re 3: it'll be a week late.",
+        "Re 3: depending on the Q3 actuals.",
+        "Re 3: just the staging part.",
+        "FYI the budget depends on the Q3 actuals.",
+        "FYI I need more time for the budget.",
+        "Lo lleva Ana.",
+        "Solo la parte de staging.",
+        "Mejor el martes.",
+        "I'll think about it.",
+        "Will send a proposal for another date.",
+    ],
+)
+def test_a_condition_an_owner_or_a_question_beside_a_confirmation_still_undoes_it(
+    detail: str,
+) -> None:
+    for confirmation in ("Confirmado todo.", "Confirmed.", "Confirmo el 3."):
+        text = f"{confirmation}\n{detail}"
+        assert never_confirmed(read(text)), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Confirmo lo del acta.",
+        "Confirmo todo lo del acta salvo el 2",
+        "Confirmed, will send it if approved.",
+        "Confirmed, will send it pending Legal's review.",
+        "Confirmed 1, 2 and 3 as discussed, if the budget allows.",
+        "Confirmed, TBC",
+        "Confirmo, pdte. de aprobación",
+    ],
+)
+def test_near_misses_of_plain_details_confirm_nothing(text: str) -> None:
+    assert never_confirmed(read(text, 4))
+
+
 # -- each statement bound to its own items ------------------------------------------------
 
 
@@ -480,6 +579,21 @@ QUALIFIERS = [
     "¿vale?",
     "como siempre",
     "creo",
+    # conditions and owners that once let a blanket confirmation through
+    "depending on the budget",
+    "dependiendo del presupuesto",
+    "contingent on approval",
+    "on the condition that legal signs",
+    "a reserva de lo que diga Legal",
+    "sujeto a aprobación",
+    "supeditado al presupuesto",
+    "I need more time",
+    "lo lleva Ana",
+    "solo la parte de staging",
+    "mejor el martes",
+    "provided legal agrees",
+    "siempre que firme el cliente",
+    "pending Legal",
 ]
 
 

@@ -162,7 +162,7 @@ def test_minutes_requests_replies_and_status_through_the_real_servers(world: Wor
     luis_request = world.request_for(world.luis)
     assert world.tracker.split("@")[0] + "+" in str(juan_request["Reply-To"])
     assert juan_request["Auto-Submitted"] == "auto-generated"
-    assert "reiniciar el servidor" in juan_request.get_body(preferencelist=("plain",)).get_content()
+    assert "Reiniciar el servidor" in juan_request.get_body(preferencelist=("plain",)).get_content()
     assert world.request_for(world.luis)["Message-ID"] != juan_request["Message-ID"]
 
     world.send(

@@ -139,8 +139,9 @@ def _decide(reading: Reading, n: int) -> Intent:
         said_about += [(k, refused) for k in clause.excluded]
         for k, stated in said_about:
             before = answers.get(k)
+            why = clause.item_reasons.get(k, clause.reason)
             if before is None:
-                answers[k] = ItemAnswer(stated, clause.reason if stated == "rejected" else None)
+                answers[k] = ItemAnswer(stated, why if stated == "rejected" else None)
             elif before.state != stated:
                 answers[k] = ItemAnswer("unclear", None)
     for clause in details:
@@ -284,12 +285,13 @@ def _last_item_any(segment: Segment) -> bool:
 
 def _answer_for(reading: Reading, item: int) -> ItemAnswer:
     """One inline answer, for the item above it: it must say one thing, about that item only."""
-    said = [c for c in reading.clauses if c.polarity != "none" or c.items]
+    said = [c for c in reading.clauses if c.polarity != "none" or c.items or c.yes]
     if reading.broken or not said or any(c.bad for c in said):
         return ItemAnswer("unclear", None)
     if any(c.items and set(c.items) != {item} for c in said) or any(c.excluded for c in said):
         return ItemAnswer("unclear", None)
-    polarities = {c.polarity for c in said}
+    # Under its item, a bare "Yes" / "Sí" / "Ok" is bound to it ("[DB] Yes, by Friday").
+    polarities = {"confirm" if c.yes and c.polarity == "none" else c.polarity for c in said}
     if polarities == {"confirm"}:
         return ItemAnswer("confirmed", None)
     if polarities == {"reject"}:

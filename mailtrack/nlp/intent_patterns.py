@@ -86,14 +86,40 @@ NEGATORS = _words(
 CANT = _words(
     "puedo podemos puede pueden podria podriamos can could able can't cant cannot couldn't unable"
 )
+# The verbs of "no lo puedo confirmar: motivo", "I can't commit to #2 because ...": with a
+# reason, a refusal of the items named; without one, or with a "not yet", unclear.
+CANT_VERBS = _words(
+    "confirmar confirmarlo confirmarla confirmarlos confirmarlas confirm agree commit "
+    "comprometer comprometerme comprometernos aceptar aceptarlo aceptarla accept"
+)
+# A reason that only puts the answer off: "no puedo confirmar el 2: tengo que mirarlo".
+DEFERS = re.compile(
+    r"\b(?:"
+    + _alternation(
+        """
+        yet, still, todavia, aun, pending, pendiente, check, checking, double-check, revisar,
+        revisarlo, reviso, consultar, consultarlo, consulto, mirar, mirarlo, miro, later,
+        luego, mas tarde, manana, tomorrow, next week, semana que viene, proxima semana,
+        get back, come back, te digo, os digo, ya te dire, let you know, hasta que, until i,
+        until we, hasta hablar, once, de momento, por ahora, for now, at the moment
+        """
+    )
+    + r")\b"
+)
+# A "reason" that only hedges the whole answer: "confirmo todo salvo el 2, creo".
+HEDGE = re.compile(
+    r"(?:creo|supongo|quiza|quizas|tal vez|igual|i think|i guess|i believe|maybe|perhaps|"
+    r"probably|probablemente|no se|not sure|no estoy seguro|no estoy segura)[\s.!]*"
+)
 # A terse "no" bound to items ("el 2 no", "Del 1 no:") or standing alone.
 NO_WORDS = _words("no nope nop")
-YES_WORDS = _words("ok okay vale si yes yep yeah bien correcto correct fine good perfecto")
+YES_WORDS = _words("ok okay vale si yes yep yeah bien correcto correct fine good perfecto dale")
 ALSO_WORDS = _words("tambien too also")
+ALL_WORDS = _words("all todo everything")
 # Words a terse answer may carry around its items and its yes or no.
 TERSE_FILLER = _words(
     "el la los las lo del de al punto puntos item items numero number y e and & the para por "
-    "mi my parte side pero but as well en cuanto a regarding re sobre"
+    "mi my parte side pero but as well en cuanto a regarding re sobre to con"
 )
 
 # Refusals that are not a negated "confirm": "no estoy de acuerdo", "nunca lo

@@ -46,6 +46,9 @@ class Clause:
     reason: str | None = None
     bad: bool = False
     bare_no: bool = False  # a lone "No": a refusal only with a reason
+    cant: bool = False  # "no lo puedo confirmar": a refusal only with a reason that defers nothing
+    yes: bool = False  # a bare "Yes" / "Sí": an answer only where an item is bound to it (inline)
+    item_reasons: dict[int, str] = field(default_factory=dict)  # "- 2: motivo" under a list
     reason_from: int | None = None  # where its reason starts in the text, once it has one
     paragraph: int = 0
     info: bool = False
@@ -85,6 +88,7 @@ class _Chunk:
     starts_verb: bool = False
     refs_only: bool = False
     bare_no: bool = False
+    cant: bool = False  # "I can't commit to #2": refuses if a reason follows
     yes: bool = False  # a bare "ok", "sí", "yes"
     lists: bool = False  # opens with items, articles aside ("el 2 y el 3 si ...")
     marked: bool = False  # "para el punto 3", "re 4", "as for #2": a topic, not an answer
@@ -111,8 +115,16 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
             waiting is not None
             and waiting.paragraph == paragraph
             and not any(_opens_reason(c) for c in chunks)
+            and not _answers_item(chunks)
         ):
-            waiting.reason_from, waiting.reason = start, _reason(text, start, end)
+            own = _item_reason(waiting, chunks)
+            if own:  # "No confirmo el 2 ni el 4.\n- 2: motivo\n- 4: otro motivo"
+                for k in own:
+                    waiting.item_reasons[k] = _reason(text, chunks[0].tail, end) or ""
+                if set(waiting.item_reasons) < set(waiting.items):
+                    continue
+            else:
+                waiting.reason_from, waiting.reason = start, _reason(text, start, end)
             waiting = None
             continue
         waiting = None
@@ -126,9 +138,33 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
         if current is not None and _collects(current) and current.reason is None:
             waiting = current
     for clause in clauses:
-        if clause.bare_no and clause.reason is None:
+        why = [r for r in (clause.reason, *clause.item_reasons.values()) if r]
+        if clause.bare_no and not why:
             clause.polarity = "unclear"  # "No." alone: a refusal or an answer to something else
+        if clause.cant and (not why or any(pat.DEFERS.search(normalize(r)) for r in why)):
+            clause.polarity = "unclear"  # "I can't confirm 2 yet", "... until I check"
+        if _collects(clause) and why and all(pat.HEDGE.fullmatch(normalize(r)) for r in why):
+            clause.polarity = "unclear"  # "todo salvo el 2, creo": a hedge, not a reason
     return Reading(clauses, None, text)
+
+
+def _answers_item(chunks: list[_Chunk]) -> bool:
+    """Whether a sentence is "2: ok": items, then an answer to them (a statement, not a why)."""
+    if not chunks or not chunks[0].refs_only:
+        return False
+    return any(c.yes or c.polarity in ("confirm", "also") for c in chunks[1:])
+
+
+def _item_reason(waiting: Clause, chunks: list[_Chunk]) -> list[int]:
+    """The items of a refusal a sentence gives the reason of ("- 2: motivo"), if it does.
+
+    Only under a refusal of several items, with the sentence opening with
+    some of them that have no reason yet.
+    """
+    if len(waiting.items) < 2 or not chunks or not chunks[0].refs_only:
+        return []
+    lead = chunks[0].items
+    return lead if set(lead) <= set(waiting.items) - set(waiting.item_reasons) else []
 
 
 def _take(
@@ -233,6 +269,8 @@ def _clause(chunk: _Chunk, clauses: list[Clause], text: str, n: int, paragraph: 
         excluded=list(chunk.excluded),
         bad=bad,
         bare_no=chunk.bare_no,
+        cant=chunk.cant,
+        yes=chunk.yes and not items and polarity == "none",
         paragraph=paragraph,
         detail_from=chunk.tail if chunk.refs_only and chunk.marked else None,
     )
@@ -418,7 +456,9 @@ def _read_chunk(
     chunk.marked = bool(pat.TOPIC_MARKERS & set(words))
     terse = {w for w in words if w not in pat.TERSE_FILLER}
     chunk.yes = bool(terse) and terse <= pat.YES_WORDS and not condition
-    if confirms:
+    if named and not doubt and _cannot(words):
+        chunk.polarity, chunk.cant = "reject", True  # "El punto 1 no lo puedo confirmar: ..."
+    elif confirms:
         k = confirms[0]
         if any(i < k for i in negations):
             cant = any(w in pat.CANT for w in words[:k])
@@ -437,6 +477,9 @@ def _read_chunk(
         chunk.polarity, chunk.bare_no = "reject", not named
     elif chunk.yes and named:
         chunk.polarity = "unclear" if doubt else "confirm"  # "1 y 3 ok", "el resto sí"
+    elif chunk.excluded and not named and _all_good(terse):
+        # "All good except 2 — reason": item by item, unlike a bare "all good" (see _blanket).
+        chunk.polarity = "unclear" if doubt else "confirm"
     elif terse and terse <= pat.ALSO_WORDS and named:
         chunk.polarity = "also"  # "El 2 también"
     elif named and not terse:
@@ -446,6 +489,19 @@ def _read_chunk(
     chunk.doubt = doubt
     chunk.qualifies = chunk.polarity == "none" and bool(pat.QUALIFY.search(refs.text))
     return chunk
+
+
+def _all_good(terse: set[str]) -> bool:
+    """ "all good", "todo bien", "todo ok": words that, before an exception, confirm the rest."""
+    heads = terse & pat.ALL_WORDS
+    return bool(heads) and bool(terse - heads) and terse - heads <= pat.YES_WORDS
+
+
+def _cannot(words: list[str]) -> bool:
+    """ "no lo puedo confirmar", "I can't commit to": a negated "can" before the verb."""
+    verb = next((i for i, w in enumerate(words) if w in pat.CANT_VERBS), None)
+    before = words[:verb] if verb is not None else []
+    return any(w in pat.NEGATORS for w in before) and any(w in pat.CANT for w in before)
 
 
 def _verbs(raw: str, offset: int, tokens: list[tuple[str, int]]) -> list[tuple[int, str]]:

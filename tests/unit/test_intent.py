@@ -332,6 +332,180 @@ def test_an_item_confirmation_stands_next_to_a_question_about_another() -> None:
     assert states(english, 2) == {1: "confirmed", 2: "unclear"}
 
 
+# -- more ways of saying it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("yes to 1 and 3", "en", {1: "confirmed", 2: "pending", 3: "confirmed"}),
+        ("Sí al 1 y al 3.", "es", {1: "confirmed", 2: "pending", 3: "confirmed"}),
+        ("Dale con el 1 y el 3.", "es", {1: "confirmed", 2: "pending", 3: "confirmed"}),
+        ("Confirmed 1, 2 and 3", "en", ALL),
+        ("3 - confirmed, will send by Friday", "en", {1: "pending", 2: "pending", 3: "confirmed"}),
+    ],
+)
+def test_item_bound_yes_confirms_those_items(
+    text: str, language: str, expected: dict[int, str]
+) -> None:
+    assert states(read(text, language=language)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("yes to 1 and 3?", "en"),
+        ("yes to 1 and 3 if the budget allows", "en"),
+        ("yes to 1 and 3 but not yet", "en"),
+        ("not yes to 1 and 3", "en"),
+        ("yes to 1 and no to 3", "en"),
+        ("yes to 1 and 4", "en"),
+        ("¿sí al 1 y al 3?", "es"),
+        ("¿Dale con el 1?", "es"),
+        ("Dale una vuelta al 1", "es"),
+        ("Dale", "es"),
+        ("Confirmed 1, 2 and 3 except the owner of 3", "en"),
+        ("3 - confirmed, will send by Friday if approved", "en"),
+    ],
+)
+def test_near_misses_of_an_item_bound_yes_confirm_nothing(text: str, language: str) -> None:
+    assert never_confirmed(read(text, language=language))
+
+
+@pytest.mark.parametrize(
+    ("text", "items", "item", "reason"),
+    [
+        (
+            "El punto 1 no lo puedo confirmar: el servidor de staging lo administra "
+            "Infraestructura y yo no tengo acceso.",
+            3,
+            1,
+            "yo no tengo acceso",
+        ),
+        (
+            "I can't commit to #2 because the CAB chair is on leave until January.",
+            4,
+            2,
+            "the CAB chair is on leave until January",
+        ),
+        ("I cannot agree to item 2 because we never discussed it.", 3, 2, "we never discussed it"),
+        ("No puedo aceptar el 2 porque no se habló.", 3, 2, "no se habló"),
+    ],
+)
+def test_i_cannot_confirm_an_item_with_a_reason_rejects_it(
+    text: str, items: int, item: int, reason: str
+) -> None:
+    intent = read(text, items)
+    assert states(intent, items) == {
+        k: "rejected" if k == item else "pending" for k in range(1, items + 1)
+    }
+    assert list(reasons(intent)) == [item]
+    assert reason in (reasons(intent)[item] or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't commit to #2.",
+        "El punto 1 no lo puedo confirmar.",
+        "I can't confirm #2 yet because legal is checking.",
+        "No puedo confirmar el 2 todavía: no tengo los datos.",
+        "I can't confirm #2 until I check with Legal",
+        "I can't commit to #2 because I need to check with Legal first.",
+        "No puedo confirmar el 2: tengo que consultarlo.",
+        "No lo puedo confirmar: no estuve.",
+        "I commit to #2",
+    ],
+)
+def test_i_cannot_confirm_without_a_reason_or_with_a_deferral_is_unclear(text: str) -> None:
+    intent = read(text)
+    assert all(a.state == "unclear" for a in intent.answers.values())
+
+
+def test_each_refused_item_keeps_its_own_reason() -> None:
+    intent = read(
+        "No confirmo el 2 ni el 4.\n"
+        "- 2: el alcance no se puede congelar hasta que firme el cliente.\n"
+        "- 4: el contrato lo revisa Compras, no yo.",
+        5,
+    )
+    assert states(intent, 5) == {
+        1: "pending",
+        2: "rejected",
+        3: "pending",
+        4: "rejected",
+        5: "pending",
+    }
+    assert reasons(intent) == {
+        2: "el alcance no se puede congelar hasta que firme el cliente",
+        4: "el contrato lo revisa Compras, no yo",
+    }
+    # an item line that answers is a statement, not a reason: "2: ok" after "no" is unclear
+    answered = read("No confirmo el 2 ni el 4.\n- 2: ok", 5)
+    assert states(answered, 5)[2] == "unclear"
+    assert never_confirmed(answered)
+
+
+def test_all_good_except_one_with_a_reason_is_an_item_by_item_answer() -> None:
+    intent = read(
+        "All good except 2 — the CAB only meets on the first Tuesday of the month, so I "
+        "can't call one before go-live.",
+        language="en",
+    )
+    assert states(intent) == {1: "confirmed", 2: "rejected", 3: "confirmed"}
+    assert "the CAB only meets" in (reasons(intent)[2] or "")
+    spanish = read("Todo bien salvo el 2: la fecha no es viable.")
+    assert states(spanish) == {1: "confirmed", 2: "rejected", 3: "confirmed"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "All good",
+        "All good except 2",
+        "All good except 2?",
+        "All good except 2, I think.",
+        "Todo bien salvo el 2, creo.",
+        "Confirmo todo salvo el 2, creo.",
+        "All good except 4: wrong owner.",
+        "Not all good except 2: the date is wrong.",
+    ],
+)
+def test_near_misses_of_all_good_except_one_confirm_nothing(text: str) -> None:
+    assert never_confirmed(read(text))
+
+
+def test_a_bare_yes_typed_under_its_quoted_item_answers_that_item() -> None:
+    body = (
+        "Ana – answers inline below in blue.\n\n"
+        "On Thu, 26 Nov 2026 at 10:02, Actas wrote:\n"
+        ">   1. [Action] Restart the staging server\n\n[DB] Yes\n\n"
+        ">   2. [Decision] Phase 2 scope is frozen\n\n"
+        "[DB] No – we agreed to keep phase 2 open until the client signs off.\n\n"
+        ">   3. [Action] Send the revised budget\n\n[DB] Yes, by Friday\n\n"
+        ">   4. [Action] Review the maintenance contract\n\n"
+        "[DB] Need to check with Legal first.\n\n"
+        "> How to reply: CONFIRMED to confirm everything.\n"
+    )
+    intent = understand(trim(body), 4, "en")
+    assert states(intent, 4) == {1: "confirmed", 2: "rejected", 3: "confirmed", 4: "unclear"}
+    assert "keep phase 2 open" in (reasons(intent)[2] or "")
+
+
+@pytest.mark.parametrize(
+    "answer", ["Yes?", "Yes, if Legal agrees.", "Yes but not yet.", "Ok, lo miro."]
+)
+def test_a_doubtful_yes_under_its_quoted_item_confirms_nothing(answer: str) -> None:
+    body = (
+        "On Thu, 26 Nov 2026 at 10:02, Actas wrote:\n"
+        f">   1. [Action] Restart the staging server\n\n{answer}\n\n"
+        ">   2. [Decision] Phase 2 scope is frozen\n\nConfirmed\n\n"
+        "> How to reply: CONFIRMED to confirm everything.\n"
+    )
+    intent = understand(trim(body), 2, "en")
+    assert states(intent, 2) == {1: "unclear", 2: "confirmed"}
+
+
 # -- details beside a confirmation --------------------------------------------------------
 
 

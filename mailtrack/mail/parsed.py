@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes
+from email.errors import HeaderParseError
 from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -58,7 +59,9 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         try:
             codecs.lookup(candidate)
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        # ValueError: a NUL in the name ("utf\x00"); UnicodeError (not a decode error):
+        # codecs like "idna" that refuse bytes in their own way.
+        except (LookupError, ValueError):
             continue
     return data.decode("utf-8", errors="replace")  # pragma: no cover - cp1252 maps almost all
 
@@ -94,7 +97,7 @@ def decode_header_value(value: object) -> str:
     text = _recover_8bit(value)
     try:
         chunks = decode_header(text)
-    except (ValueError, LookupError, AssertionError):
+    except (ValueError, LookupError, AssertionError, HeaderParseError):  # "=?utf-8?b?!!?="
         chunks = [(text, None)]
     parts: list[str] = []
     for chunk, charset in chunks:

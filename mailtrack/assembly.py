@@ -7,21 +7,26 @@ at the seams (a memory source, a frozen clock).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailtrack.aliases import Aliases, load_aliases
 from mailtrack.clock import Clock, SystemClock
-from mailtrack.config import Config, SmtpConfig
+from mailtrack.cluster.identity import worker_name
+from mailtrack.cluster.leases import Leases
+from mailtrack.cluster.node import Node, Reader
+from mailtrack.config import Config, MailboxConfig, SmtpConfig, TrackerConfig
 from mailtrack.db.migrate import require_current
 from mailtrack.db.models import Route
 from mailtrack.db.session import make_engine, make_sessionmaker
 from mailtrack.errors import ConfigError, ConfigProblem
-from mailtrack.handlers import Handlers
+from mailtrack.handlers import HandlerContext, Handlers
 from mailtrack.ingest.archive import RawArchive
 from mailtrack.ingest.imap import ImapSettings, ImapSource
 from mailtrack.ingest.maildir import MaildirSource
@@ -67,10 +72,12 @@ def open_runtime(config: Config, clock: Clock | None = None) -> Runtime:
     )
 
 
-def build_source(config: Config) -> MailSource:
-    """The configured mail source; a ConfigError when there is none."""
-    if config.imap is not None:
-        imap = config.imap
+def build_source(config: Config, mailbox: MailboxConfig | None = None) -> MailSource:
+    """The mail source of ``mailbox`` (default: the first); a ConfigError when it has none."""
+    mailbox = mailbox or (config.mailboxes[0] if config.mailboxes else None)
+    imap = mailbox.imap if mailbox else config.imap
+    maildir = mailbox.maildir if mailbox else config.maildir
+    if imap is not None:
         return ImapSource(
             ImapSettings(
                 host=imap.host,
@@ -89,14 +96,26 @@ def build_source(config: Config) -> MailSource:
                 batch_size=imap.batch_size,
             )
         )
-    if config.maildir is not None:
-        return MaildirSource(
-            config.maildir.path, poll_interval=config.maildir.poll_interval.total_seconds()
-        )
+    if maildir is not None:
+        return MaildirSource(maildir.path, poll_interval=maildir.poll_interval.total_seconds())
     raise ConfigError(
         str(config.path or "configuration"),
         [ConfigProblem("imap", "no mail source: configure [imap] or [maildir] to run the service")],
     )
+
+
+def build_sources(config: Config) -> list[tuple[MailboxConfig, MailSource]]:
+    """The source of every mailbox that has an account (none are opened here)."""
+    return [
+        (mailbox, build_source(config, mailbox))
+        for mailbox in config.mailboxes
+        if mailbox.imap is not None or mailbox.maildir is not None
+    ]
+
+
+def trackers_by_source(config: Config) -> dict[str, TrackerConfig]:
+    """Each mail source's name (as archived rows record it) and the tracker it belongs to."""
+    return {source.name: mailbox.tracker for mailbox, source in build_sources(config)}
 
 
 def build_handlers(config: Config, aliases: Aliases | None = None) -> Handlers:
@@ -107,18 +126,30 @@ def build_handlers(config: Config, aliases: Aliases | None = None) -> Handlers:
     from mailtrack.nlp.extract import Extractor
 
     aliases = aliases if aliases is not None else load_aliases(config.tracker.aliases_file)
-    extractor = Extractor(
-        tracker=config.tracker.address,
-        default_language=config.tracker.language,
-        aliases=aliases.names,
-    )
+    # One extractor per tracker (the pipelines are loaded once and shared): each leaves
+    # its own tracker address out of the participants.
+    trackers = [mailbox.tracker for mailbox in config.mailboxes] or [config.tracker]
+    extractors = {
+        tracker.address: Extractor(
+            tracker=tracker.address, default_language=tracker.language, aliases=aliases.names
+        )
+        for tracker in trackers
+    }
     return {
-        Route.MINUTES: partial(handle_minutes, extractor=extractor),
-        Route.REVISION: partial(handle_revision, extractor=extractor),
+        Route.MINUTES: partial(_with_extractor, handle_minutes, extractors),
+        Route.REVISION: partial(_with_extractor, handle_revision, extractors),
         Route.REPLY: partial(handle_reply, aliases=aliases.addresses),
         Route.AUTO_REPLY: handle_auto_reply,
         Route.BOUNCE: handle_bounce,
     }
+
+
+def _with_extractor(
+    handler: Callable[..., None], extractors: Mapping[str, Any], context: HandlerContext
+) -> None:
+    """Call ``handler`` with the extractor of the tracker the mail came in through."""
+    extractor = extractors.get(context.tracker.address) or next(iter(extractors.values()))
+    handler(context, extractor=extractor)
 
 
 def build_mailer(config: Config) -> Mailer:
@@ -140,35 +171,63 @@ def build_mailer(config: Config) -> Mailer:
     )
 
 
-def build_sender(runtime: Runtime, mailer: Mailer) -> Sender:
+def build_sender(runtime: Runtime, mailer: Mailer, holder: str | None = None) -> Sender:
     smtp = runtime.config.smtp
+    timeout = smtp.timeout if smtp else SmtpDefaults.timeout
     return Sender(
         runtime.sessions,
         mailer,
         runtime.clock,
         max_attempts=smtp.max_attempts if smtp else 10,
         retry_after=smtp.retry_after if smtp else SmtpDefaults.retry_after,
+        holder=holder or worker_name(),
+        # One delivery: connecting and sending may each take up to the timeout.
+        claim_ttl=2 * timeout + timedelta(seconds=10),
     )
 
 
-def housekeeping(runtime: Runtime, sender: Sender) -> Callable[[], None]:
-    """The work after each cycle: due reminders, the day's digests, then the outbox."""
-    from mailtrack.digest import due_now, send_digests
-    from mailtrack.reminders import send_reminders
+class Housekeeping:
+    """The work besides mail: due reminders, the day's digests, and the outbox.
 
-    def run() -> None:
-        now = runtime.clock.now()
-        reminded = send_reminders(runtime.sessions, runtime.config, now)
-        if due_now(runtime.config, now):
-            send_digests(runtime.sessions, runtime.config, now)
-        flushed = sender.flush()
-        if reminded or flushed.sent or flushed.failed:
+    Called as a whole after each cycle of a :class:`~mailtrack.worker.Service`;
+    a :class:`~mailtrack.cluster.node.Node` calls its parts at their own pace.
+    """
+
+    def __init__(self, runtime: Runtime, sender: Sender) -> None:
+        self.runtime = runtime
+        self.sender = sender
+
+    def scheduled(self) -> None:
+        from mailtrack.digest import due_now, send_digests
+        from mailtrack.reminders import send_reminders
+
+        now = self.runtime.clock.now()
+        reminded = send_reminders(self.runtime.sessions, self.runtime.config, now)
+        digests = []
+        if due_now(self.runtime.config, now):
+            digests = send_digests(self.runtime.sessions, self.runtime.config, now)
+        if reminded or digests:
+            log.info("reminders written %d; digests written %d", reminded, len(digests))
+
+    def flush(self) -> None:
+        flushed = self.sender.flush()
+        if flushed.sent or flushed.failed:
             log.info(
-                "reminders written %d; mail sent %d, retrying %d, failed %d",
-                reminded, flushed.sent, flushed.retrying, flushed.failed,
+                "mail sent %d, retrying %d, failed %d",
+                flushed.sent, flushed.retrying, flushed.failed,
             )  # fmt: skip
 
-    return run
+    def hook(self, before_each: Callable[[], None]) -> None:
+        self.sender.before_each = before_each
+
+    def __call__(self) -> None:
+        self.scheduled()
+        self.flush()
+
+
+def housekeeping(runtime: Runtime, sender: Sender) -> Housekeeping:
+    """The work after each cycle: due reminders, the day's digests, then the outbox."""
+    return Housekeeping(runtime, sender)
 
 
 def build_service(
@@ -180,19 +239,67 @@ def build_service(
     """The service loop over ``source``."""
     config = runtime.config
     archiver = Archiver(runtime.sessions, runtime.archive, source.name, runtime.clock)
-    processor = Processor(
+    processor = build_processor(runtime, handlers)
+    mailbox = config.mailboxes[0] if config.mailboxes else None
+    imap = mailbox.imap if mailbox else config.imap
+    folder = imap.folder if imap is not None else "INBOX"
+    return Service(
+        runtime.sessions, source, archiver, processor, folder=folder, after_cycle=after_cycle
+    )
+
+
+def build_processor(
+    runtime: Runtime, handlers: Handlers | None, holder: str | None = None
+) -> Processor:
+    config = runtime.config
+    return Processor(
         runtime.sessions,
         runtime.archive,
         config,
         runtime.clock,
         handlers=handlers,
         max_attempts=config.processing.max_attempts,
+        holder=holder or worker_name(),
+        claim_ttl=config.processing.claim_ttl,
+        trackers=trackers_by_source(config),
     )
-    folder = config.imap.folder if config.imap is not None else "INBOX"
-    return Service(
-        runtime.sessions, source, archiver, processor, folder=folder, after_cycle=after_cycle
+
+
+def build_node(
+    runtime: Runtime,
+    handlers: Handlers | None,
+    chores: Housekeeping | None,
+    sources: list[tuple[MailboxConfig, MailSource]] | None = None,
+    holder: str | None = None,
+) -> Node:
+    """The run loop of this process over every configured mailbox (see mailtrack.cluster).
+
+    ``holder`` names the worker (default: this process's name); tests running two
+    workers in one process give each its own.
+    """
+    config = runtime.config
+    holder = holder or worker_name()
+    sources = build_sources(config) if sources is None else sources
+    processor = build_processor(runtime, handlers, holder)
+    processor.trackers.update({source.name: mailbox.tracker for mailbox, source in sources})
+    readers = []
+    for mailbox, source in sources:
+        archiver = Archiver(runtime.sessions, runtime.archive, source.name, runtime.clock)
+        folder = mailbox.imap.folder if mailbox.imap is not None else "INBOX"
+        service = Service(runtime.sessions, source, archiver, processor, folder=folder)
+        readers.append(Reader(mailbox, service))
+    leases = Leases(runtime.sessions, runtime.clock, holder, config.workers.lease_ttl)
+    return Node(
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        readers=readers,
+        processor=processor,
+        leases=leases,
+        housekeeping=chores,
+        poll_interval=config.workers.poll_interval.total_seconds(),
     )
 
 
 class SmtpDefaults:
     retry_after = SmtpConfig(host="-").retry_after
+    timeout = SmtpConfig(host="-").timeout

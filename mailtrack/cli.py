@@ -44,6 +44,14 @@ class AppContext:
     config_option: str | None
     debug: bool
     _config: Config | None = None
+    log_format: str | None = None
+
+    def configure_logging(self, config: Config) -> None:
+        """The configured level and format (the command line's --debug and --log-format win)."""
+        from mailtrack import logs
+
+        level = "DEBUG" if self.debug else config.logging.level
+        logs.configure(level, self.log_format or config.logging.format)
 
     def config(self) -> Config:
         """The validated configuration; raises ConfigError when there is none or it is broken."""
@@ -136,15 +144,21 @@ def redact_url(url: str) -> str:
     help="Configuration file (default: $MAILTRACK_CONFIG, else ./mailtrack.toml).",
 )
 @click.option("--debug", is_flag=True, help="Log everything and show tracebacks.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Log lines as text or as JSON objects (default: [logging] format, else text).",
+)
 @click.version_option(__version__, prog_name="mailtrack")
 @click.pass_context
-def main(context: click.Context, config_option: str | None, debug: bool) -> None:
+def main(
+    context: click.Context, config_option: str | None, debug: bool, log_format: str | None
+) -> None:
     """mailtrack: a written, confirmed record of what was agreed in meetings."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    context.obj = AppContext(config_option=config_option, debug=debug)
+    from mailtrack import logs
+
+    logs.configure(logging.DEBUG if debug else logging.WARNING, log_format or "text")
+    context.obj = AppContext(config_option=config_option, debug=debug, log_format=log_format)
 
 
 @main.command("check-config")
@@ -157,14 +171,18 @@ def check_config(app: AppContext) -> None:
     except ConfigError as error:
         click.echo(error.render(), err=True)
         sys.exit(error.exit_code)
-    sources = ["imap"] if config.imap is not None else ["none configured"]
     click.echo(f"{config.path}: OK")
-    click.echo(f"  tracker   {config.tracker.name} <{config.tracker.address}>")
-    click.echo(f"  organizers {', '.join(config.tracker.organizers) or '(nobody)'}")
-    click.echo(f"  timezone  {config.tracker.timezone.key}, language {config.tracker.language}")
+    for mailbox in config.mailboxes:
+        tracker = mailbox.tracker
+        if len(config.mailboxes) > 1:
+            click.echo(f"  [{mailbox.label}]")
+        source = "imap" if mailbox.imap else "maildir" if mailbox.maildir else "none configured"
+        click.echo(f"  tracker   {tracker.name} <{tracker.address}>")
+        click.echo(f"  organizers {', '.join(tracker.organizers) or '(nobody)'}")
+        click.echo(f"  timezone  {tracker.timezone.key}, language {tracker.language}")
+        click.echo(f"  sources   {source}")
     click.echo(f"  data_dir  {config.tracker.data_dir}")
     click.echo(f"  database  {redact_url(config.database.url)}")
-    click.echo(f"  sources   {', '.join(sources)}")
     if config.smtp is not None:
         click.echo(f"  smtp      {config.smtp.host}:{config.smtp.port} ({config.smtp.security})")
 
@@ -211,17 +229,19 @@ def run_command(app: AppContext, once: bool) -> None:
     from mailtrack.assembly import (
         build_handlers,
         build_mailer,
+        build_node,
         build_sender,
-        build_service,
         build_source,
+        build_sources,
         housekeeping,
         open_runtime,
     )
 
     config = app.config()
-    if not app.debug:
-        logging.getLogger().setLevel(config.logging.level)
-    source = build_source(config)
+    app.configure_logging(config)
+    sources = build_sources(config)
+    if not sources:
+        build_source(config)  # raises the "no mail source" ConfigError
     mailer = build_mailer(config)
     handlers = build_handlers(config)
     runtime = open_runtime(config)
@@ -240,8 +260,8 @@ def run_command(app: AppContext, once: bool) -> None:
         signal.signal(sig, request_stop)
     try:
         sender = build_sender(runtime, mailer)
-        service = build_service(runtime, source, handlers, housekeeping(runtime, sender))
-        summary = service.run(stop, once=once)
+        node = build_node(runtime, handlers, housekeeping(runtime, sender), sources)
+        summary = node.run(stop, once=once)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -261,10 +281,18 @@ def run_command(app: AppContext, once: bool) -> None:
 @click.option("--meeting", "meeting_id", type=int, metavar="ID", help="Only this meeting.")
 @click.option("--person", metavar="EMAIL", help="Only what this person must confirm.")
 @click.option("--pending", is_flag=True, help="Only confirmations still waiting for an answer.")
+@click.option("--organizer", metavar="EMAIL", help="Only the meetings this person organized.")
+@click.option("--mailbox", metavar="ADDRESS", help="Only meetings of this tracker mailbox.")
 @click.pass_obj
 @handle_errors
 def status_command(
-    app: AppContext, as_json: bool, meeting_id: int | None, person: str | None, pending: bool
+    app: AppContext,
+    as_json: bool,
+    meeting_id: int | None,
+    person: str | None,
+    pending: bool,
+    organizer: str | None,
+    mailbox: str | None,
 ) -> None:
     """What is confirmed, pending, rejected or unclear, by meeting, item and person."""
     from rich.console import Console
@@ -275,7 +303,9 @@ def status_command(
     runtime = open_runtime(app.config())
     try:
         with runtime.sessions() as session:
-            report = status_report(session, StatusFilter(meeting_id, person, pending))
+            report = status_report(
+                session, StatusFilter(meeting_id, person, pending, organizer, mailbox)
+            )
     finally:
         runtime.dispose()
     if as_json:
@@ -428,15 +458,20 @@ def demo_command(app: AppContext, keep: Path | None) -> None:
 @click.option(
     "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day (YYYY-MM-DD)."
 )
+@click.option("--recipient", metavar="EMAIL", help="With --print: only this recipient's digest.")
 @click.pass_obj
 @handle_errors
-def digest_command(app: AppContext, print_only: bool, send: bool, day: datetime | None) -> None:
+def digest_command(
+    app: AppContext, print_only: bool, send: bool, day: datetime | None, recipient: str | None
+) -> None:
     """What each organizer still has to chase: pending, rejected, unclear, bounced, overdue."""
     from mailtrack.assembly import build_mailer, build_sender, open_runtime
     from mailtrack.digest import build, local_day, recipients, render_text, send_digests
 
     if print_only and send:
         raise click.UsageError("choose --print or --send")
+    if recipient and send:
+        raise click.UsageError("--recipient goes with --print (--send sends every digest due)")
     config = app.config()
     runtime = open_runtime(config)
     try:
@@ -445,11 +480,12 @@ def digest_command(app: AppContext, print_only: bool, send: bool, day: datetime 
         if not send:
             with runtime.sessions() as session:
                 found = False
-                for recipient in recipients(session, config):
-                    digest = build(session, config, recipient, when, now)
+                who = [recipient.strip().lower()] if recipient else recipients(session, config)
+                for address in who:
+                    digest = build(session, config, address, when, now)
                     if not digest.empty:
                         found = True
-                        click.echo(f"To: {recipient}\n{render_text(digest, config)}")
+                        click.echo(f"To: {address}\n{render_text(digest, config)}")
                 if not found:
                     click.echo("Nothing to report: no digest would be sent.")
             return
@@ -535,6 +571,36 @@ def archive_verify(app: AppContext) -> None:
         f"{len(result.changed)} changed"
     )
     if not result.ok:
+        sys.exit(1)
+
+
+@main.command("health")
+@click.option(
+    "--outbox-max-age",
+    metavar="DURATION",
+    help="The outbox is stuck when its oldest waiting mail is older (default: [health]).",
+)
+@click.pass_obj
+@handle_errors
+def health_command(app: AppContext, outbox_max_age: str | None) -> None:
+    """Check the database, archive, mailboxes, SMTP relay and outbox; exit 1 if any fails."""
+    from mailtrack.config import parse_duration
+    from mailtrack.health import check_all
+
+    max_age = None
+    if outbox_max_age is not None:
+        try:
+            max_age = parse_duration(outbox_max_age)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--outbox-max-age") from error
+    failed = 0
+    for check in check_all(app.config(), outbox_max_age=max_age):
+        if check.ok is False:
+            failed += 1
+            click.echo(f"mailtrack: health: {check.part}: {check.detail}", err=True)
+        else:
+            click.echo(f"{'ok  ' if check.ok else 'info'}  {check.part}: {check.detail}")
+    if failed:
         sys.exit(1)
 
 

@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +62,12 @@ class Secret:
 
 @dataclass(frozen=True)
 class TrackerConfig:
-    """``[tracker]``: who the tracker is and whose minutes it accepts."""
+    """``[tracker]`` or one ``[[mailbox]]``: who the tracker is and whose minutes it accepts.
+
+    With several mailboxes each has its own TrackerConfig (its address, name,
+    organizers, time zone and language); ``data_dir`` and ``aliases_file`` are
+    the deployment's and the same in all of them.
+    """
 
     address: str
     name: str = "Actas"
@@ -120,6 +125,41 @@ class ProcessingConfig:
     """``[processing]``: how hard to try before a mail is parked for a human."""
 
     max_attempts: int = 5
+    # How long one worker may take over one mail before another may try it.
+    claim_ttl: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    """One tracker mailbox: the tracker it is, and the account its mail arrives in.
+
+    The single-mailbox form (``[tracker]`` with ``[imap]`` or ``[maildir]``) is
+    one of these; ``[[mailbox]]`` sections give several. ``label`` says where
+    it was configured (``tracker`` or ``mailbox[2]``), for messages.
+    """
+
+    tracker: TrackerConfig
+    imap: ImapConfig | None = None
+    maildir: MaildirConfig | None = None
+    label: str = "tracker"
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    """``[workers]``: how several ``mailtrack run`` processes share the mailboxes and the work."""
+
+    # A mailbox whose reader stops renewing its lease is taken over after this.
+    lease_ttl: timedelta = timedelta(seconds=60)
+    # How often an idle worker looks in the database for work others left there.
+    poll_interval: timedelta = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """``[health]``: what `mailtrack health` calls unhealthy."""
+
+    # The outbox is stuck when its oldest waiting mail is older than this.
+    outbox_max_age: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -161,9 +201,10 @@ class DigestConfig:
 
 @dataclass(frozen=True)
 class LoggingConfig:
-    """``[logging]``: how much the service says."""
+    """``[logging]``: how much the service says, and how (text, or JSON lines)."""
 
     level: str = "INFO"
+    format: str = "text"  # text | json
 
 
 @dataclass(frozen=True)
@@ -180,6 +221,32 @@ class Config:
     confirmations: ConfirmationsConfig = ConfirmationsConfig()
     digest: DigestConfig = DigestConfig()
     logging: LoggingConfig = LoggingConfig()
+    # Every tracker mailbox, in the order configured; never empty once loaded
+    # (the single-mailbox form is one entry whose account may be missing).
+    mailboxes: tuple[MailboxConfig, ...] = ()
+    workers: WorkersConfig = WorkersConfig()
+    health: HealthConfig = HealthConfig()
+
+    @property
+    def tracker_addresses(self) -> tuple[str, ...]:
+        """The address of every configured mailbox."""
+        return tuple(mailbox.tracker.address for mailbox in self.mailboxes) or (
+            self.tracker.address,
+        )
+
+    def tracker_for(self, address: str) -> TrackerConfig:
+        """The tracker a meeting belongs to, by its address.
+
+        A meeting of a mailbox no longer configured keeps its address (replies
+        to it still come back there) with the defaults of the first mailbox.
+        """
+        address = address.strip().lower()
+        for mailbox in self.mailboxes:
+            if mailbox.tracker.address == address:
+                return mailbox.tracker
+        if address == self.tracker.address or not address:
+            return self.tracker
+        return replace(self.tracker, address=address)
 
 
 # --- reading -----------------------------------------------------------------
@@ -224,14 +291,24 @@ def key_lines(text: str) -> dict[str, int]:
 
     A small line scanner rather than a TOML parser: tomllib reports no
     positions, and a line number is only a help, so a miss costs nothing.
+    The N-th ``[[mailbox]]`` (an array of tables) is ``mailbox[N]``, counting
+    from 1, and a ``[mailbox.imap]`` after it is ``mailbox[N].imap``.
     """
     lines: dict[str, int] = {}
     section = ""
-    header = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?")
+    header = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"]+)\s*\]\]?")
     assignment = re.compile(r"^\s*([A-Za-z0-9_\-\"]+)\s*=")
+    arrays: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if match := header.match(line):
-            section = match.group(1).replace('"', "")
+            section = match.group(2).replace('"', "")
+            if match.group(1) == "[[":
+                arrays[section] = arrays.get(section, 0) + 1
+                section = f"{section}[{arrays[section]}]"
+            else:
+                head, dot, rest = section.partition(".")
+                if dot and head in arrays:
+                    section = f"{head}[{arrays[head]}].{rest}"
             lines.setdefault(section, number)
         elif match := assignment.match(line):
             key = match.group(1).replace('"', "")
@@ -356,6 +433,11 @@ class _Reader:
             return None
         return Secret(env, value)
 
+    def table(self, key: str) -> Mapping[str, Any] | None:
+        """A sub-table (``[mailbox.imap]``), or None when absent or not a table."""
+        value = self._get(key, dict, f"a table ([{self.section}.{key}])")
+        return value if isinstance(value, dict) else None
+
     def finish(self) -> None:
         """Report keys this section does not know (likely typos)."""
         for key in self._table:
@@ -392,29 +474,47 @@ class _Loader:
     def build(self, document: Mapping[str, Any]) -> Config | None:
         known = {
             "tracker", "database", "imap", "maildir", "smtp", "processing", "confirmations",
-            "digest", "logging",
+            "digest", "logging", "mailbox", "workers", "health",
         }  # fmt: skip
         for key in document:
             if key not in known:
                 self.problem(
                     key, "unknown section" if isinstance(document[key], dict) else "unknown key"
                 )
-        tracker = self._tracker(document)
+        several = "mailbox" in document
+        tracker = self._tracker(document, several)
         database = self._database(document, tracker)
-        imap = self._imap(document)
-        maildir = self._maildir(document)
-        if imap is not None and maildir is not None:
-            self.problem("maildir", "use either [imap] or [maildir] as the mail source, not both")
+        imap: ImapConfig | None = None
+        maildir: MaildirConfig | None = None
+        if several:
+            for section in ("imap", "maildir"):
+                if section in document:
+                    self.problem(
+                        section,
+                        f"with [[mailbox]] sections each mailbox has its own [mailbox.{section}]:"
+                        " move this one below the [[mailbox]] it belongs to",
+                    )
+            mailboxes = self._mailboxes(document, tracker)
+        else:
+            imap = self._imap(self.reader(document, "imap"))
+            maildir = self._maildir(self.reader(document, "maildir"))
+            if imap is not None and maildir is not None:
+                self.problem(
+                    "maildir", "use either [imap] or [maildir] as the mail source, not both"
+                )
+            mailboxes = (MailboxConfig(tracker, imap, maildir),) if tracker else ()
         smtp = self._smtp(document)
         processing = self._processing(document)
         confirmations = self._confirmations(document)
         digest = self._digest(document)
         logging_config = self._logging(document)
-        if self.problems or tracker is None:
+        workers = self._workers(document)
+        health = self._health(document)
+        if self.problems or tracker is None or not mailboxes:
             return None
         return Config(
             path=self.path,
-            tracker=tracker,
+            tracker=mailboxes[0].tracker,
             database=database,
             imap=imap,
             maildir=maildir,
@@ -423,29 +523,61 @@ class _Loader:
             confirmations=confirmations,
             digest=digest,
             logging=logging_config,
+            mailboxes=mailboxes,
+            workers=workers,
+            health=health,
         )
 
-    def _tracker(self, document: Mapping[str, Any]) -> TrackerConfig | None:
+    def _tracker(self, document: Mapping[str, Any], several: bool) -> TrackerConfig | None:
+        """``[tracker]``: the one tracker, or with ``[[mailbox]]`` what the mailboxes share."""
         reader = self.reader(document, "tracker")
         if reader is None:
-            if "tracker" not in document:
-                self.problem("tracker", "section is required (at least tracker.address)")
+            if "tracker" in document:
+                return None
+            if several:
+                return TrackerConfig(address="", data_dir=self.resolve(Path("data")))
+            self.problem("tracker", "section is required (at least tracker.address)")
             return None
-        address = reader.string("address", required=True)
+        if several and reader.has("address"):
+            reader.string("address")
+            reader.problem(
+                "address",
+                "with [[mailbox]] sections each mailbox has its own address; [tracker] holds "
+                "only what they share (name, organizers, timezone, language, data_dir, "
+                "aliases_file)",
+            )
+        tracker = self._identity(reader, None, require_address=not several)
+        data_dir = reader.path("data_dir", self.resolve(Path("data"))) or self.resolve(Path("data"))
+        aliases_file = reader.existing_file("aliases_file")
+        reader.finish()
+        return replace(tracker, data_dir=data_dir, aliases_file=aliases_file)
+
+    def _identity(
+        self, reader: _Reader, defaults: TrackerConfig | None, *, require_address: bool
+    ) -> TrackerConfig:
+        """Address, name, organizers, time zone and language of one tracker.
+
+        What a ``[[mailbox]]`` leaves out comes from ``defaults`` (``[tracker]``);
+        organizers default to the tracker's own domain.
+        """
+        address = reader.string("address", required=True) if require_address else None
         if address is not None and not _ADDRESS.match(address):
             reader.problem("address", f"not an e-mail address: {address!r}")
         address = (address or "").strip().lower()
-        name = reader.string("name", "Actas") or "Actas"
+        name = reader.string("name", defaults.name if defaults else "Actas") or "Actas"
         organizers = reader.string_list("organizers", ())
         cleaned: list[str] = []
         for entry in (organizer.lower() for organizer in organizers):
             if not (_ADDRESS.match(entry) or _DOMAIN.match(entry)):
                 reader.problem("organizers", f"{entry!r} is neither an address nor an @domain")
             cleaned.append(entry)
-        if not reader.has("organizers") and address:
-            # Default: colleagues on the tracker's own domain may submit minutes.
-            cleaned.append("@" + address.rpartition("@")[2])
-        zone = ZoneInfo("UTC")
+        if not reader.has("organizers"):
+            if defaults is not None and defaults.organizers:
+                cleaned.extend(defaults.organizers)
+            elif address:
+                # Default: colleagues on the tracker's own domain may submit minutes.
+                cleaned.append("@" + address.rpartition("@")[2])
+        zone = defaults.timezone if defaults else ZoneInfo("UTC")
         zone_name = reader.string("timezone")
         if zone_name is not None:
             try:
@@ -455,19 +587,72 @@ class _Loader:
                     "timezone",
                     f"unknown time zone {zone_name!r} (use an IANA name such as Europe/Madrid)",
                 )
-        language = reader.choice("language", LANGUAGES, "es")
-        data_dir = reader.path("data_dir", self.resolve(Path("data"))) or self.resolve(Path("data"))
-        aliases_file = reader.existing_file("aliases_file")
-        reader.finish()
+        language = reader.choice("language", LANGUAGES, defaults.language if defaults else "es")
         return TrackerConfig(
             address=address,
             name=name,
             organizers=tuple(cleaned),
             timezone=zone,
             language=language,  # type: ignore[arg-type]  # checked by choice()
-            data_dir=data_dir,
-            aliases_file=aliases_file,
+            data_dir=defaults.data_dir if defaults else Path("data"),
+            aliases_file=defaults.aliases_file if defaults else None,
         )
+
+    def _mailboxes(
+        self, document: Mapping[str, Any], defaults: TrackerConfig | None
+    ) -> tuple[MailboxConfig, ...]:
+        """Every ``[[mailbox]]``: its tracker, and the one account its mail arrives in."""
+        entries = document["mailbox"]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            self.problem(
+                "mailbox", "write each tracker mailbox as a [[mailbox]] section (array of tables)"
+            )
+            return ()
+        found: list[MailboxConfig] = []
+        addresses: dict[str, str] = {}
+        accounts: dict[str, str] = {}
+        for number, table in enumerate(entries, start=1):
+            label = f"mailbox[{number}]"
+            reader = _Reader(self, label, table)
+            for shared in ("data_dir", "aliases_file"):
+                if reader.has(shared):
+                    reader.string(shared)
+                    reader.problem(shared, "is shared by every mailbox: set it in [tracker]")
+            tracker = self._identity(reader, defaults, require_address=True)
+            imap_table, maildir_table = reader.table("imap"), reader.table("maildir")
+            reader.finish()
+            imap = self._imap(_Reader(self, f"{label}.imap", imap_table) if imap_table else None)
+            maildir = self._maildir(
+                _Reader(self, f"{label}.maildir", maildir_table) if maildir_table else None
+            )
+            if imap_table is None and maildir_table is None:
+                self.problem(
+                    label,
+                    "no mail account: add a [mailbox.imap] or [mailbox.maildir] table "
+                    "below this [[mailbox]]",
+                )
+            elif imap_table is not None and maildir_table is not None:
+                self.problem(f"{label}.maildir", "use either imap or maildir, not both")
+            base = _base_address(tracker.address)
+            if base and base in addresses:
+                self.problem(
+                    f"{label}.address",
+                    f"{tracker.address} is the same mailbox as {addresses[base]}'s address "
+                    "(plus addresses of one mailbox deliver to it)",
+                )
+            addresses.setdefault(base, label)
+            account = _account_key(imap, maildir)
+            if account and account in accounts:
+                self.problem(
+                    f"{label}.{'imap' if imap else 'maildir'}",
+                    f"reads the same account as {accounts[account]} ({account}); "
+                    "give each mailbox its own",
+                )
+            accounts.setdefault(account, label)
+            found.append(MailboxConfig(tracker, imap, maildir, label))
+        if not found:
+            self.problem("mailbox", "at least one [[mailbox]] is needed")
+        return tuple(found)
 
     def _database(
         self, document: Mapping[str, Any], tracker: TrackerConfig | None
@@ -495,8 +680,7 @@ class _Loader:
         path = Path(url[len(prefix) :])
         return prefix + str(self.resolve(path))
 
-    def _imap(self, document: Mapping[str, Any]) -> ImapConfig | None:
-        reader = self.reader(document, "imap")
+    def _imap(self, reader: _Reader | None) -> ImapConfig | None:
         if reader is None:
             return None
         host = reader.string("host", required=True) or ""
@@ -531,8 +715,7 @@ class _Loader:
         reader.finish()
         return config
 
-    def _maildir(self, document: Mapping[str, Any]) -> MaildirConfig | None:
-        reader = self.reader(document, "maildir")
+    def _maildir(self, reader: _Reader | None) -> MaildirConfig | None:
         if reader is None:
             return None
         reader.required("path")
@@ -550,7 +733,31 @@ class _Loader:
         reader = self.reader(document, "processing")
         if reader is None:
             return ProcessingConfig()
-        config = ProcessingConfig(max_attempts=reader.integer("max_attempts", 5, low=1, high=100))
+        config = ProcessingConfig(
+            max_attempts=reader.integer("max_attempts", 5, low=1, high=100),
+            claim_ttl=reader.duration("claim_ttl", timedelta(minutes=5)),
+        )
+        reader.finish()
+        return config
+
+    def _workers(self, document: Mapping[str, Any]) -> WorkersConfig:
+        reader = self.reader(document, "workers")
+        if reader is None:
+            return WorkersConfig()
+        lease_ttl = reader.duration("lease_ttl", timedelta(seconds=60))
+        poll_interval = reader.duration("poll_interval", timedelta(seconds=2))
+        if lease_ttl < timedelta(seconds=3):
+            reader.problem("lease_ttl", "must be at least 3s (it is renewed every third of it)")
+        reader.finish()
+        return WorkersConfig(lease_ttl=lease_ttl, poll_interval=poll_interval)
+
+    def _health(self, document: Mapping[str, Any]) -> HealthConfig:
+        reader = self.reader(document, "health")
+        if reader is None:
+            return HealthConfig()
+        config = HealthConfig(
+            outbox_max_age=reader.duration("outbox_max_age", timedelta(minutes=15))
+        )
         reader.finish()
         return config
 
@@ -622,8 +829,24 @@ class _Loader:
         if reader is None:
             return LoggingConfig()
         level = reader.choice("level", tuple(level.lower() for level in _LEVELS), "info")
+        log_format = reader.choice("format", ("text", "json"), "text")
         reader.finish()
-        return LoggingConfig(level=level.upper())
+        return LoggingConfig(level=level.upper(), format=log_format)
+
+
+def _base_address(address: str) -> str:
+    """``actas+x@d`` and ``actas@d`` are one mailbox: plus addresses deliver to the same place."""
+    local, _, domain = address.partition("@")
+    return f"{local.split('+')[0]}@{domain}" if domain else ""
+
+
+def _account_key(imap: ImapConfig | None, maildir: MaildirConfig | None) -> str:
+    """What makes two mailboxes the same account (and the same mail source name)."""
+    if imap is not None:
+        return f"{imap.username.lower()} on {imap.host.lower()}:{imap.port}"
+    if maildir is not None:
+        return str(maildir.path)
+    return ""
 
 
 def parse_config(

@@ -10,7 +10,13 @@ nothing is sent.
 
 Exactly once per recipient per day: the :class:`~mailtrack.db.models.DigestRun`
 row (unique on recipient and day) is written in the same transaction as the
-digest's outbox row, so restarts and concurrent workers cannot send two.
+digest's outbox row, so restarts and concurrent workers cannot send two. It
+is written first: a second worker's insert waits for the first to commit and
+then fails, before it builds anything.
+
+With several tracker mailboxes, an organizer gets one digest covering their
+meetings of every mailbox, from the first configured mailbox among them and
+in its language.
 """
 
 from __future__ import annotations
@@ -95,6 +101,8 @@ class Digest:
     day: date
     language: str
     meetings: list[MeetingBlock] = field(default_factory=list)
+    # The tracker address it is sent from (one of the mailboxes its meetings belong to).
+    tracker: str = ""
     other_senders: list[str] = field(default_factory=list)
     parked: list[str] = field(default_factory=list)
 
@@ -114,7 +122,7 @@ def recipients(session: Session, config: Config) -> list[str]:
         organizers = session.scalars(
             select(Person.email)
             .join(Meeting, Meeting.organizer_id == Person.id)
-            .where(Meeting.tracker == config.tracker.address)
+            .where(Meeting.tracker.in_(config.tracker_addresses))
             .distinct()
             .order_by(Person.email)
         )
@@ -126,7 +134,7 @@ def recipients(session: Session, config: Config) -> list[str]:
 def build(session: Session, config: Config, recipient: str, day: date, now: datetime) -> Digest:
     """The digest ``recipient`` gets on ``day`` (which may be empty)."""
     zone = config.tracker.timezone
-    digest = Digest(recipient, day, config.tracker.language)
+    digest = Digest(recipient, day, config.tracker.language, tracker=config.tracker.address)
     everything = recipient in config.digest.recipients
     query = (
         select(Confirmation, Item, Person)
@@ -136,7 +144,7 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
         .where(
             Confirmation.state.in_(OPEN),
             Item.revision_removed.is_(None),
-            Meeting.tracker == config.tracker.address,
+            Meeting.tracker.in_(config.tracker_addresses),
         )
         .options(selectinload(Confirmation.response))
         .order_by(Meeting.date, Meeting.id, Person.email, Item.number)
@@ -146,9 +154,12 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
         query = query.where(Meeting.organizer_id == organizer_ids)
     meetings: dict[int, MeetingBlock] = {}
     people: dict[tuple[int, int], PersonBlock] = {}
-    requests = _requests_by_item_person(session)
-    for confirmation, item, person in session.execute(query).all():
+    found = session.execute(query).all()
+    requests = _requests_by_item_person(session, {item.meeting_id for _, item, _ in found})
+    trackers: set[str] = set()
+    for confirmation, item, person in found:
         meeting = item.meeting
+        trackers.add(meeting.tracker)
         block = meetings.get(meeting.id)
         if block is None:
             when = local_time(meeting.date, meeting.utc_offset)
@@ -185,14 +196,23 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
     start = datetime.combine(day - timedelta(days=1), time(0), zone)
     digest.other_senders = _other_senders(session, config, recipient, everything, start)
     digest.parked = _parked(session, recipient, everything)
+    # Sent from the first configured mailbox its meetings belong to, in its language.
+    sender = next((a for a in config.tracker_addresses if a in trackers), config.tracker.address)
+    digest.tracker = sender
+    digest.language = config.tracker_for(sender).language
     return digest
 
 
-def _requests_by_item_person(session: Session) -> dict[tuple[int, int], ConfirmationRequest]:
+def _requests_by_item_person(
+    session: Session, meeting_ids: set[int]
+) -> dict[tuple[int, int], ConfirmationRequest]:
+    """The request behind each open confirmation of these meetings."""
+    if not meeting_ids:
+        return {}
     rows = session.execute(
         select(Confirmation.item_id, Confirmation.person_id, ConfirmationRequest)
         .join(ConfirmationRequest, ConfirmationRequest.id == Confirmation.request_id)
-        .where(Confirmation.state.in_(OPEN))
+        .where(Confirmation.state.in_(OPEN), ConfirmationRequest.meeting_id.in_(meeting_ids))
     ).all()
     return {(item_id, person_id): request for item_id, person_id, request in rows}
 
@@ -236,20 +256,22 @@ def render_text(digest: Digest, config: Config) -> str:
     """The digest's text part, as it would be sent."""
     from mailtrack.mail.compose import render
 
-    full = {"tracker_name": config.tracker.name, "lang": digest.language, **context(digest)}
+    tracker = config.tracker_for(digest.tracker or config.tracker.address)
+    full = {"tracker_name": tracker.name, "lang": digest.language, **context(digest)}
     return render("digest", digest.language, "txt", full)
 
 
 def compose_digest(digest: Digest, config: Config, now: datetime) -> Composed:
     local, _, domain = digest.recipient.partition("@")
+    tracker = config.tracker_for(digest.tracker or config.tracker.address)
     return compose(
         purpose="digest",
         language=digest.language,
         context=context(digest),
-        tracker_name=config.tracker.name,
-        tracker_address=config.tracker.address,
+        tracker_name=tracker.name,
+        tracker_address=tracker.address,
         to=Address(username=local, domain=domain),
-        message_id=other_message_id(config.tracker.address),
+        message_id=other_message_id(tracker.address),
         date=now,
     )
 
@@ -280,10 +302,10 @@ def send_digests(
                     )
                 ).first():
                     continue
-                digest = build(session, config, recipient, day, now)
                 run = DigestRun(recipient=recipient, day=day, created_at=now)
                 session.add(run)
-                session.flush()  # claims (recipient, day) before anything is composed
+                session.flush()  # claims (recipient, day) before anything is built
+                digest = build(session, config, recipient, day, now)
                 if digest.empty:
                     continue
                 row = enqueue(session, compose_digest(digest, config, now), OutboxKind.DIGEST, now)

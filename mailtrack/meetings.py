@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,20 +29,26 @@ from mailtrack.db.models import (
     ParticipantRole,
     Person,
 )
+from mailtrack.db.upsert import insert_ignore
 from mailtrack.mail.parsed import ParsedMail
 from mailtrack.nlp.dates import fold
 from mailtrack.nlp.extract import ExtractedItem, Extraction
 
 
 def get_person(session: Session, email: str, name: str | None = None) -> Person:
-    """The person with this address, created on first sight; display names are remembered."""
+    """The person with this address, created on first sight; display names are remembered.
+
+    Created with an insert that yields to a concurrent one: two workers reading
+    minutes with the same new participant both end up with the same row.
+    """
     email = email.strip().lower()
     person = session.scalars(select(Person).where(Person.email == email)).one_or_none()
     if person is None:
-        person = Person(email=email, display_name=name or None, names=[name] if name else [])
-        session.add(person)
-        session.flush()
-    elif name and name not in (person.names or []):
+        insert_ignore(
+            session, Person, email=email, display_name=name or None, names=[name] if name else []
+        )
+        person = session.scalars(select(Person).where(Person.email == email)).one()
+    if name and name not in (person.names or []):
         person.names = [*(person.names or []), name][-10:]
         person.display_name = person.display_name or name
     return person
@@ -66,7 +73,11 @@ def is_tracker(address: str, tracker: str) -> bool:
 
 
 def _participants(
-    session: Session, meeting: Meeting, parsed: ParsedMail, extraction: Extraction
+    session: Session,
+    meeting: Meeting,
+    parsed: ParsedMail,
+    extraction: Extraction,
+    other_trackers: Sequence[str] = (),
 ) -> None:
     roles: dict[str, ParticipantRole] = {}
     for header, role in (("Cc", ParticipantRole.CC), ("To", ParticipantRole.TO)):
@@ -76,8 +87,11 @@ def _participants(
         roles[extraction.organizer] = ParticipantRole.ORGANIZER
     existing = {p.person.email for p in meeting.participants}
     for participant in extraction.participants:
-        # The tracker is never a participant: it would ask itself to confirm.
-        if participant.email in existing or is_tracker(participant.email, meeting.tracker):
+        # No tracker is ever a participant (this one, or another mailbox of the same
+        # deployment copied on the minutes): it would be asked to confirm.
+        if participant.email in existing or any(
+            is_tracker(participant.email, tracker) for tracker in (meeting.tracker, *other_trackers)
+        ):
             continue
         person = get_person(session, participant.email, participant.name)
         session.add(
@@ -124,6 +138,7 @@ def create_meeting(
     parsed: ParsedMail,
     extraction: Extraction,
     now: datetime,
+    other_trackers: Sequence[str] = (),
 ) -> Meeting:
     """A new meeting (revision 1) with its participants and items."""
     organizer = get_person(session, extraction.organizer or "unknown@invalid", None)
@@ -154,7 +169,7 @@ def create_meeting(
             created_at=now,
         )
     )
-    _participants(session, meeting, parsed, extraction)
+    _participants(session, meeting, parsed, extraction, other_trackers)
     for number, item in enumerate(extraction.items, start=1):
         _add_item(session, meeting, item, number, 1)
     session.flush()
@@ -178,6 +193,7 @@ def add_revision(
     parsed: ParsedMail,
     extraction: Extraction,
     now: datetime,
+    other_trackers: Sequence[str] = (),
 ) -> RevisionChange:
     """Record corrected minutes as the next revision and say which items changed."""
     number = meeting.revision + 1
@@ -195,7 +211,7 @@ def add_revision(
             created_at=now,
         )
     )
-    _participants(session, meeting, parsed, extraction)
+    _participants(session, meeting, parsed, extraction, other_trackers)
     current = list(
         session.scalars(
             select(Item).where(Item.meeting_id == meeting.id, Item.revision_removed.is_(None))

@@ -1,8 +1,9 @@
 """What is confirmed, pending, rejected or unclear: the ``status --json`` contract, and more.
 
 :func:`status_report` returns exactly the documented shape under
-``"meetings"``; it adds (never changes) ``"inbound"`` (mail counts by state)
-and ``"parked"`` (mail that failed too often and waits for a human).
+``"meetings"``; it adds (never changes) ``"inbound"`` (mail counts by state),
+``"parked"`` (mail that failed too often and waits for a human) and each
+meeting's ``"tracker"`` (the mailbox it belongs to).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from mailtrack.db.models import (
     ConfirmationState,
     InboundMessage,
     Item,
+    ItemOwner,
     Meeting,
     MessageState,
     Person,
+    Response,
 )
 
 # "Pending" for a reader: still waiting for an answer a person can give.
@@ -37,6 +40,8 @@ class StatusFilter:
     meeting_id: int | None = None
     person: str | None = None
     pending_only: bool = False
+    organizer: str | None = None
+    tracker: str | None = None
 
 
 def local_time(moment: datetime, offset: str | None) -> datetime:
@@ -50,18 +55,28 @@ def local_time(moment: datetime, offset: str | None) -> datetime:
 
 
 def status_report(session: Session, wanted: StatusFilter | None = None) -> dict[str, Any]:
-    """The contract JSON of ``mailtrack status --json``, plus inbound counts and parked mail."""
+    """The contract JSON of ``mailtrack status --json``, plus inbound counts and parked mail.
+
+    Each meeting also says which tracker mailbox it belongs to (``tracker``).
+    Items, owners and confirmations of all the selected meetings are read in a
+    few queries, not a few per meeting: an organizer may have thousands.
+    """
     wanted = wanted or StatusFilter()
     query = (
         select(Meeting).options(selectinload(Meeting.organizer)).order_by(Meeting.date, Meeting.id)
     )
     if wanted.meeting_id is not None:
         query = query.where(Meeting.id == wanted.meeting_id)
+    if wanted.tracker:
+        query = query.where(Meeting.tracker == wanted.tracker.strip().lower())
+    if wanted.organizer:
+        organizer_id = _person_id(session, wanted.organizer)
+        if organizer_id is None:
+            return {"meetings": [], **_inbound(session)}
+        query = query.where(Meeting.organizer_id == organizer_id)
     person_id: int | None = None
     if wanted.person:
-        person_id = session.scalars(
-            select(Person.id).where(Person.email == wanted.person.strip().lower())
-        ).one_or_none()
+        person_id = _person_id(session, wanted.person)
         if person_id is None:
             return {"meetings": [], **_inbound(session)}
         query = query.where(
@@ -71,10 +86,12 @@ def status_report(session: Session, wanted: StatusFilter | None = None) -> dict[
                 .where(Confirmation.person_id == person_id)
             )
         )
+    found = list(session.scalars(query))
+    items = _items(session, [meeting.id for meeting in found], person_id, wanted.pending_only)
     meetings = []
-    for meeting in session.scalars(query):
-        items = _items(session, meeting, person_id, wanted.pending_only)
-        if (wanted.person or wanted.pending_only) and not items:
+    for meeting in found:
+        rows = items.get(meeting.id, [])
+        if (wanted.person or wanted.pending_only) and not rows:
             continue
         meetings.append(
             {
@@ -85,56 +102,91 @@ def status_report(session: Session, wanted: StatusFilter | None = None) -> dict[
                 "date": local_time(meeting.date, meeting.utc_offset).isoformat(),
                 "language": meeting.language,
                 "revision": meeting.revision,
-                "items": items,
+                "tracker": meeting.tracker,
+                "items": rows,
             }
         )
     return {"meetings": meetings, **_inbound(session)}
 
 
+def _person_id(session: Session, email: str) -> int | None:
+    return session.scalars(
+        select(Person.id).where(Person.email == email.strip().lower())
+    ).one_or_none()
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
 def _items(
-    session: Session, meeting: Meeting, person_id: int | None, pending_only: bool
-) -> list[dict[str, Any]]:
-    items = session.scalars(
-        select(Item)
-        .where(Item.meeting_id == meeting.id, Item.revision_removed.is_(None))
-        .options(selectinload(Item.owners))
-        .order_by(Item.number)
-    ).all()
-    confirmations = session.scalars(
-        select(Confirmation)
-        .where(Confirmation.item_id.in_([item.id for item in items]))
-        .options(selectinload(Confirmation.person), selectinload(Confirmation.response))
-        .order_by(Confirmation.id)
-    ).all()
-    by_item: dict[int, list[Confirmation]] = {}
-    for confirmation in confirmations:
-        if person_id is not None and confirmation.person_id != person_id:
-            continue
-        if pending_only and confirmation.state not in OPEN_STATES:
-            continue
-        by_item.setdefault(confirmation.item_id, []).append(confirmation)
-    result = []
-    for item in items:
-        rows = by_item.get(item.id, [])
+    session: Session, meeting_ids: list[int], person_id: int | None, pending_only: bool
+) -> dict[int, list[dict[str, Any]]]:
+    """The contract's items of each meeting, with their owners and confirmations."""
+    items: list[Any] = []
+    owners: dict[int, list[str]] = {}
+    confirmations: dict[int, list[dict[str, Any]]] = {}
+    for chunk in _chunks(meeting_ids):
+        items.extend(
+            session.execute(
+                select(Item.id, Item.meeting_id, Item.number, Item.kind, Item.text, Item.due)
+                .where(Item.meeting_id.in_(chunk), Item.revision_removed.is_(None))
+                .order_by(Item.meeting_id, Item.number)
+            )
+        )
+        live = (
+            select(Item.id)
+            .where(Item.meeting_id.in_(chunk), Item.revision_removed.is_(None))
+            .scalar_subquery()
+        )
+        for item_id, email in session.execute(
+            select(ItemOwner.item_id, Person.email)
+            .join(Person, Person.id == ItemOwner.person_id)
+            .where(ItemOwner.item_id.in_(live))
+            .order_by(ItemOwner.item_id, Person.email)
+        ):
+            owners.setdefault(item_id, []).append(email)
+        query = (
+            select(
+                Confirmation.item_id,
+                Person.email,
+                Confirmation.state,
+                Confirmation.reason,
+                Confirmation.updated_at,
+                Response.reply_message_id,
+            )
+            .join(Person, Person.id == Confirmation.person_id)
+            .outerjoin(Response, Response.id == Confirmation.response_id)
+            .where(Confirmation.item_id.in_(live))
+            .order_by(Confirmation.id)
+        )
+        if person_id is not None:
+            query = query.where(Confirmation.person_id == person_id)
+        if pending_only:
+            query = query.where(Confirmation.state.in_(OPEN_STATES))
+        for item_id, email, state, reason, updated_at, evidence in session.execute(query):
+            confirmations.setdefault(item_id, []).append(
+                {
+                    "person": email,
+                    "state": state.value,
+                    "reason": reason,
+                    "at": updated_at.isoformat(),
+                    "evidence": evidence,
+                }
+            )
+    result: dict[int, list[dict[str, Any]]] = {}
+    for item_id, meeting_id, number, kind, text, due in items:
+        rows = confirmations.get(item_id, [])
         if (person_id is not None or pending_only) and not rows:
             continue
-        result.append(
+        result.setdefault(meeting_id, []).append(
             {
-                "number": item.number,
-                "kind": item.kind.value,
-                "text": item.text,
-                "owners": [owner.email for owner in item.owners],
-                "due": item.due.isoformat() if item.due else None,
-                "confirmations": [
-                    {
-                        "person": row.person.email,
-                        "state": row.state.value,
-                        "reason": row.reason,
-                        "at": row.updated_at.isoformat(),
-                        "evidence": row.response.reply_message_id if row.response else None,
-                    }
-                    for row in rows
-                ],
+                "number": number,
+                "kind": kind.value,
+                "text": text,
+                "owners": owners.get(item_id, []),
+                "due": due.isoformat() if due else None,
+                "confirmations": rows,
             }
         )
     return result

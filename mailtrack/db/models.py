@@ -36,6 +36,8 @@ from mailtrack.db.base import Base, UTCDateTime, enum_column, utcnow
 # RFC 5322 caps a header line at 998 characters; Message-IDs and subjects fit.
 HEADER = 998
 ADDRESS = 320
+# A worker's name: host, process id and a random suffix (mailtrack.cluster.leases.worker_name).
+HOLDER = 200
 
 
 class Route(enum.StrEnum):
@@ -156,8 +158,12 @@ class InboundMessage(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # While a worker handles the mail, the time its claim runs out (another worker may
+    # then retry it); for a failed mail, the time of the next try.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The worker that claimed it last (see mailtrack.processing): only that one may record it.
+    claimed_by: Mapped[str | None] = mapped_column(String(HOLDER))
 
 
 # --- people and meetings ---------------------------------------------------------
@@ -440,6 +446,8 @@ class OutboxMessage(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The worker delivering it now; ``next_attempt_at`` is then when that claim runs out.
+    claimed_by: Mapped[str | None] = mapped_column(String(HOLDER))
 
 
 class DigestRun(Base):
@@ -485,3 +493,39 @@ class MailQuota(Base):
     day: Mapped[date] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(24))
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- coordination between workers ------------------------------------------------
+
+
+class MailboxLease(Base):
+    """Which worker reads a mailbox now: one at a time, for as long as it keeps renewing.
+
+    ``mailbox`` is the source's name (``imap://user@host:port``). A holder renews
+    ``expires_at`` while it lives; once that time has passed, any other worker may
+    take the lease over, which bumps ``generation``. Archiving a batch renews the
+    lease in the same transaction and fails when the lease is someone else's, so
+    two workers can never both advance one mailbox's checkpoint.
+    """
+
+    __tablename__ = "mailbox_lease"
+
+    mailbox: Mapped[str] = mapped_column(String(512), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(HOLDER))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkerPresence(Base):
+    """A running ``mailtrack run`` process, seen recently: workers share mailboxes among the live ones."""
+
+    __tablename__ = "worker"
+
+    holder: Mapped[str] = mapped_column(String(HOLDER), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

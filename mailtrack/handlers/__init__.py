@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from mailtrack.clock import Clock
-from mailtrack.config import Config
+from mailtrack.config import Config, TrackerConfig
 from mailtrack.db.models import InboundMessage, Route
 from mailtrack.handlers.router import Decision
 from mailtrack.mail.parsed import ParsedMail
@@ -29,6 +29,13 @@ class HandlerContext:
     decision: Decision
     config: Config
     clock: Clock
+    # The tracker of the mailbox the mail came in through (None: the configured one).
+    mailbox: TrackerConfig | None = None
+
+    @property
+    def tracker(self) -> TrackerConfig:
+        """Who this mail was sent to: its From, Reply-To and VERP address for what it causes."""
+        return self.mailbox or self.config.tracker
 
 
 Handler = Callable[[HandlerContext], None]

@@ -28,7 +28,7 @@ RECENT = timedelta(days=60)
 
 def request_of(context: HandlerContext) -> ConfirmationRequest | None:
     """The request this machine mail is about, or None."""
-    parsed, tracker = context.parsed, context.config.tracker.address
+    parsed, tracker = context.parsed, context.tracker.address
     machine = context.decision.machine
     references = list(parsed.references)
     if machine is not None and machine.original_message_id:
@@ -119,7 +119,9 @@ def handle_bounce(context: HandlerContext) -> None:
         )
         enqueue(
             context.session,
-            notice_mail(Sending(context.config.tracker, now), meeting, title, [reason]),
+            notice_mail(
+                Sending(context.config.tracker_for(meeting.tracker), now), meeting, title, [reason]
+            ),
             OutboxKind.NOTICE,
             now,
         )

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def _extract(context: HandlerContext, extractor: Extractor, gate: bool = True) -> Extraction:
-    today = context.clock.now().astimezone(context.config.tracker.timezone).date()
+    today = context.clock.now().astimezone(context.tracker.timezone).date()
     return extractor.extract(context.parsed, today, gate=gate)
 
 
@@ -47,13 +47,14 @@ def handle_minutes(context: HandlerContext, extractor: Extractor) -> None:
     now = context.clock.now()
     meeting = create_meeting(
         context.session,
-        context.config.tracker.address,
+        context.tracker.address,
         context.row,
         context.parsed,
         extraction,
         now,
+        other_trackers=context.config.tracker_addresses,
     )
-    sending = Sending(context.config.tracker, now)
+    sending = Sending(context.tracker, now)
     requests = request_confirmations(
         context.session, meeting, list(meeting.items), 1, context.config.confirmations, sending
     )
@@ -84,9 +85,17 @@ def handle_revision(context: HandlerContext, extractor: Extractor) -> None:
         _note(context, "revision.not_minutes", {"meeting": meeting.id}, meeting)
         return
     now = context.clock.now()
-    change = add_revision(context.session, meeting, context.row, context.parsed, extraction, now)
+    change = add_revision(
+        context.session,
+        meeting,
+        context.row,
+        context.parsed,
+        extraction,
+        now,
+        other_trackers=context.config.tracker_addresses,
+    )
     withdrawn = withdraw(context.session, change.removed, now)
-    sending = Sending(context.config.tracker, now)
+    sending = Sending(context.config.tracker_for(meeting.tracker), now)
     requests = request_confirmations(
         context.session,
         meeting,

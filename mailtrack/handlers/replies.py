@@ -55,6 +55,12 @@ def sender_is_addressee(
     on_behalf = context.parsed.addresses("Sender")
     if on_behalf and on_behalf[0].email != sender:
         return False, f"{sender} (sent by {on_behalf[0].email})"
+    # "juan@cliente.es <atacante@evil.test>" reads as two mailboxes, the first being the
+    # one asked, while mail clients show the second as the sender. A From that names
+    # more than one mailbox (in one header or several) proves nobody's answer.
+    authors = context.parsed.addresses("From")
+    if len(authors) > 1:
+        return False, f"{sender} (From names {len(authors)} mailboxes)"
     return sender in allowed, sender
 
 
@@ -64,7 +70,8 @@ def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> No
     session, now = context.session, context.clock.now()
     verified, sender = sender_is_addressee(context, request, aliases)
     meeting = request.meeting
-    sending = Sending(context.config.tracker, now)
+    # Receipts and notices come from the tracker the meeting belongs to, whatever the way in.
+    sending = Sending(context.config.tracker_for(meeting.tracker), now)
     if not verified:
         session.add(
             AuditEvent(

@@ -12,6 +12,7 @@ the same Message-ID and sender) is not inserted twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -57,12 +58,20 @@ class Archiver:
     """Stores batches from one source."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], archive: RawArchive, mailbox: str, clock: Clock
+        self,
+        sessions: sessionmaker[Session],
+        archive: RawArchive,
+        mailbox: str,
+        clock: Clock,
+        guard: Callable[[Session], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.archive = archive
         self.mailbox = mailbox
         self.clock = clock
+        # Runs first in each batch's transaction and raises to refuse the batch: with
+        # several workers, it checks this one still holds the mailbox's lease.
+        self.guard = guard
 
     def store(self, batch: Batch) -> Archived:
         """Archive every mail of ``batch`` and advance its checkpoint, all or nothing.
@@ -73,6 +82,8 @@ class Archiver:
         new_ids: list[int] = []
         duplicates = 0
         with self.sessions.begin() as session:
+            if self.guard is not None:
+                self.guard(session)
             hashes = {item.sha256 for _, item in stored}
             seen_hashes = (
                 set(

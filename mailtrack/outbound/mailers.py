@@ -81,6 +81,37 @@ class SmtpMailer:
             return []
         return asyncio.run(self._send_all(messages, on_delivery))
 
+    def check(self) -> str:
+        """Connect, negotiate TLS, log in if configured, and quit: the relay's greeting.
+
+        Raises MailSendError saying what failed (for ``mailtrack health``).
+        """
+        return asyncio.run(self._check())
+
+    async def _check(self) -> str:
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            tls_context=self._tls() if self.security != "none" else None,
+            timeout=self.timeout,
+            username=self.username,
+            password=self.password,
+        )
+        where = f"{self.host}:{self.port}"
+        try:
+            response = await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as error:
+            raise MailSendError(f"SMTP relay {where} refused our login: {error.message}") from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            raise MailSendError(f"cannot connect to SMTP relay {where}: {error}") from error
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()
+        return response.message.splitlines()[0] if response.message else ""
+
     async def _send_all(
         self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None
     ) -> list[Delivery]:

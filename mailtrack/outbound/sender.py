@@ -6,22 +6,28 @@ whose "250" had not been recorded yet. A 4xx
 or a network failure is retried with growing delays up to ``max_attempts``;
 a 5xx is final: the row is marked failed and, for a request, its person
 becomes undeliverable, which the organizer sees in status and digest.
+
+Rows are claimed before they are sent (:func:`~mailtrack.outbound.outbox.claim`),
+so several workers flushing the same outbox never send one row twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailtrack.clock import Clock
+from mailtrack.cluster.identity import OUTBOX_IN_FLIGHT, dead_local, worker_name
 from mailtrack.confirmations import mark_undeliverable
 from mailtrack.db.models import ConfirmationRequest, OutboxKind, OutboxMessage, OutboxStatus
 from mailtrack.mail.addressing import redact
 from mailtrack.outbound.mailers import Delivery, Mailer, Outgoing
-from mailtrack.outbound.outbox import due, retry_delay
+from mailtrack.outbound.outbox import claim, claim_holders, extend_claim, retry_delay
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,9 @@ class Sender:
         max_attempts: int = 10,
         retry_after: timedelta = timedelta(minutes=1),
         batch: int = 50,
+        *,
+        holder: str | None = None,
+        claim_ttl: timedelta = timedelta(minutes=2),
     ) -> None:
         self.sessions = sessions
         self.mailer = mailer
@@ -52,13 +61,29 @@ class Sender:
         self.max_attempts = max_attempts
         self.retry_after = retry_after
         self.batch = batch
+        # Several workers share the outbox: a batch is claimed under this name for
+        # claim_ttl, extended after each mail (so it need only cover one delivery).
+        self.holder = holder or worker_name()
+        self.claim_ttl = claim_ttl
+        # Called after each mail (the worker renews its mailbox leases there).
+        self.before_each: Callable[[], None] | None = None
 
     def flush(self) -> Flushed:
         """Send everything due now (in batches), and return what happened."""
         result = Flushed()
+        with self.sessions() as session:
+            dead = dead_local(claim_holders(session))
         while True:
-            with self.sessions() as session:
-                ids = due(session, self.clock.now(), self.batch)
+            with self.sessions.begin() as session:
+                ids = claim(
+                    session,
+                    self.clock.now(),
+                    self.holder,
+                    self.claim_ttl,
+                    self.batch,
+                    in_flight=OUTBOX_IN_FLIGHT.ids(),
+                    dead=dead,
+                )
                 rows = [session.get(OutboxMessage, row_id) for row_id in ids]
                 outgoing = [
                     (
@@ -70,18 +95,30 @@ class Sender:
                 ]
             if not outgoing:
                 return result
-            self._send(outgoing, result)
+            with OUTBOX_IN_FLIGHT.holding(ids):
+                self._send(outgoing, result)
             if len(outgoing) < self.batch:
                 return result
 
     def _send(self, outgoing: list[tuple[int, Outgoing]], result: Flushed) -> None:
         """Deliver one batch, recording each outcome as soon as the mailer reports it."""
         recorded: set[int] = set()
+        extended = time.monotonic()
 
         def record(index: int, delivery: Delivery) -> None:
+            nonlocal extended
             row_id, message = outgoing[index]
             self._record(row_id, message, delivery, result)
             recorded.add(index)
+            rest = [row for row, _ in outgoing[index + 1 :]]
+            # Keep a whole claim ahead of the next delivery (a slow relay may take the
+            # timeout twice per mail); a fast one needs no extension at all.
+            if rest and time.monotonic() - extended > self.claim_ttl.total_seconds() / 3:
+                extended = time.monotonic()
+                with self.sessions.begin() as session:
+                    extend_claim(session, rest, self.clock.now(), self.holder, self.claim_ttl)
+            if self.before_each is not None:
+                self.before_each()
 
         deliveries = self.mailer.send_many([message for _, message in outgoing], on_delivery=record)
         # Outcomes returned without being reported one by one (the relay could not be
@@ -95,8 +132,14 @@ class Sender:
     def _record(self, row_id: int, message: Outgoing, delivery: Delivery, result: Flushed) -> None:
         now = self.clock.now()
         with self.sessions.begin() as session:
-            row = session.get(OutboxMessage, row_id)
+            row = session.get(OutboxMessage, row_id, with_for_update=True)
             if row is None or row.status != OutboxStatus.PENDING:
+                return
+            if row.claimed_by != self.holder:
+                # Our claim ran out and another worker took the row: its outcome counts.
+                log.warning(
+                    "%s %s: claim lost to %s", row.kind.value, row.message_id, row.claimed_by
+                )
                 return
             row.attempts += 1
             if delivery.status == "sent":
@@ -120,6 +163,7 @@ class Sender:
                 return
             row.last_error = delivery.detail[:2000]
             if delivery.status == "retry" and row.attempts < self.max_attempts:
+                row.claimed_by = None  # not in flight: what waits now is the retry time
                 row.next_attempt_at = now + retry_delay(row.attempts, self.retry_after)
                 result.retrying += 1
                 log.warning(

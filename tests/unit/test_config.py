@@ -199,16 +199,19 @@ def test_every_key_the_loader_reads_is_documented_in_the_example() -> None:
     documented: dict[str, set[str]] = {}
     section = ""
     for line in example.splitlines():
-        if match := re.match(r"^#?\s*\[(\w+)\]", line):
-            section = match.group(1)
+        if match := re.match(r"^#?\s*\[\[?(\w+)(?:\.(\w+))?\]", line):
+            section = match.group(2) or match.group(1)
         elif match := re.match(r"^#?\s*(\w+)\s*=", line):
             documented.setdefault(section, set()).add(match.group(1))
+    # Methods that read a table handed to them, and the sections those tables are.
+    handed = {"_imap": ["imap"], "_maildir": ["maildir"], "_identity": ["tracker", "mailbox"]}
     missing = []
     for method in re.split(r"\n    def ", source):
         table = re.search(r'self\.reader\(document, "(\w+)"\)', method)
-        if table is None:
-            continue
-        for key in re.findall(r'reader\.\w+\(\s*"(\w+)"', method):
-            if key not in documented.get(table.group(1), set()):
-                missing.append(f"{table.group(1)}.{key}")
+        name = method.split("(", 1)[0].strip()
+        sections = [table.group(1)] if table else handed.get(name, [])
+        for section in sections:
+            for key in re.findall(r'reader\.\w+\(\s*"(\w+)"', method):
+                if key not in documented.get(section, set()):
+                    missing.append(f"{section}.{key}")
     assert missing == []

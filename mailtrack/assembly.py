@@ -209,13 +209,15 @@ class Housekeeping:
         if reminded or digests:
             log.info("reminders written %d; digests written %d", reminded, len(digests))
 
-    def flush(self) -> None:
-        flushed = self.sender.flush()
+    def flush(self, budget: float | None = None) -> bool:
+        """Deliver due mail, for at most about ``budget`` seconds; True if some may be left."""
+        flushed = self.sender.flush(budget)
         if flushed.sent or flushed.failed:
             log.info(
                 "mail sent %d, retrying %d, failed %d",
                 flushed.sent, flushed.retrying, flushed.failed,
             )  # fmt: skip
+        return flushed.more
 
     def hook(self, before_each: Callable[[], None]) -> None:
         self.sender.before_each = before_each

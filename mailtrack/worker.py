@@ -104,6 +104,9 @@ class Service:
         self.after_cycle = after_cycle
         self.backoff = backoff or Backoff()
         self.summary = Summary()
+        # A Node processes in its own loop, within a time budget, so that a long
+        # backlog never keeps it from its leases: its readers only archive.
+        self.process_inline = True
         self._open = False
 
     def run(self, stop: threading.Event, once: bool = False) -> Summary:
@@ -148,10 +151,12 @@ class Service:
             self.source.committed(archived.refs)
             self.summary.archived += len(archived.new_ids)
             self.summary.duplicates += archived.duplicates
-            self.process_due(stop)
+            if self.process_inline:
+                self.process_due(stop)
             if stop.is_set():
                 return
-        self.process_due(stop)
+        if self.process_inline:
+            self.process_due(stop)
         if self.after_cycle is not None and not stop.is_set():
             self.after_cycle()
 

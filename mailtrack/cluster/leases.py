@@ -182,7 +182,10 @@ class Leases:
                     .execution_options(synchronize_session=False)
                 )
                 if generation is not None and previous and previous != self.holder:
-                    log.warning("took over mailbox %s from %s, gone", mailbox, previous)
+                    # Either its holder handed it over (a fair share) or stopped renewing.
+                    log.warning(
+                        "took over mailbox %s from %s (released, lapsed or gone)", mailbox, previous
+                    )
         if generation is None:
             return None
         return LeaseState(mailbox, self.holder, generation, until)

@@ -14,6 +14,12 @@ connection while its waiter runs. Between waits the loop wakes every
 its leases every third of their time to live (also between mails, during a
 long backlog), and sends reminders and digests every ``scheduled_every``.
 
+During a backlog the loop goes round without sleeping, but processing and
+sending each stop after ``poll_interval`` (a *turn*) so that the loop comes back
+to the leases: a worker busy with shared work still takes over a mailbox whose
+holder died as soon as its lease lapses, and a holder archives new mail of its
+mailboxes at every turn (its readers only archive; processing is shared work).
+
 A failing mailbox (server down, login refused) is retried with backoff on its
 own while the others go on; a failing database pauses everything with
 backoff. A stop request is honoured between mails; the leases are released
@@ -54,8 +60,8 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, OperationalEr
 class Chores(Protocol):
     """What the loop does besides mail: deliver the outbox; now and then reminders and digests."""
 
-    def flush(self) -> None:
-        """Deliver the outbox's due mail."""
+    def flush(self, budget: float | None = None) -> bool:
+        """Deliver the outbox's due mail, for about ``budget`` seconds; True if some is left."""
 
     def scheduled(self) -> None:
         """Write due reminders and today's digests to the outbox."""
@@ -128,6 +134,7 @@ class Node:
         self._present = True
         for reader in readers:
             reader.service.summary = self.summary
+            reader.service.process_inline = False
             reader.service.archiver.guard = self._fence(reader)
         processor.before_each = self.heartbeat
         if housekeeping is not None:
@@ -145,13 +152,14 @@ class Node:
         # A one-off run takes what is free but is not counted among the workers that
         # share the mailboxes: they would hand it mailboxes it is about to give back.
         self._present = not once
+        turn = None if once else self.poll_interval
         try:
             while not stop.is_set():
                 try:
                     self._leases(once)
                     self._read(stop, once)
-                    self._process(stop)
-                    self._housekeep(once)
+                    busy = self._process(stop, turn)
+                    busy = self._housekeep(once, turn) or busy
                     self.backoff.reset()
                 except DATABASE_ERRORS as error:
                     if once:
@@ -162,6 +170,8 @@ class Node:
                     continue
                 if once:
                     break
+                if busy:
+                    continue  # more work waits: round again, without sleeping
                 self._start_waiters()
                 self._sleep(stop, self._next_wake())
         finally:
@@ -249,26 +259,35 @@ class Node:
                 reader.retry_at = time.monotonic() + delay
                 log.warning("mailbox %s: %s; retrying in %.1f s", reader.address, error, delay)
 
-    def _process(self, stop: threading.Event) -> None:
-        """Handle every mail waiting in the database, whichever process archived it."""
+    def _process(self, stop: threading.Event, turn: float | None) -> bool:
+        """Handle mail waiting in the database, whichever process archived it.
+
+        Everything with ``turn`` None; else until ``turn`` seconds are spent, and
+        then True if mail may still be waiting.
+        """
+        deadline = None if turn is None else time.monotonic() + turn
         while not stop.is_set():
             due = self.processor.due()
             if not due:
-                return
+                return False
             for inbound_id in due:
                 if stop.is_set():
-                    return
+                    return False
+                if deadline is not None and time.monotonic() >= deadline:
+                    return True
                 outcome = self.processor.process_one(inbound_id)
                 if outcome is not None:
                     self.summary.count(outcome)
+        return False
 
-    def _housekeep(self, once: bool) -> None:
+    def _housekeep(self, once: bool, turn: float | None) -> bool:
+        """Reminders and digests when due, then the outbox; True if mail is left to send."""
         if self.housekeeping is None:
-            return
+            return False
         if once or time.monotonic() - self._scheduled >= self.scheduled_every:
             self._scheduled = time.monotonic()
             self.housekeeping.scheduled()
-        self.housekeeping.flush()
+        return self.housekeeping.flush(turn)
 
     # -- waiting ----------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class Flushed:
     retrying: int = 0
     failed: int = 0
     details: list[str] = field(default_factory=list)
+    more: bool = False  # the budget ran out with due mail possibly left
 
 
 class Sender:
@@ -68,9 +69,15 @@ class Sender:
         # Called after each mail (the worker renews its mailbox leases there).
         self.before_each: Callable[[], None] | None = None
 
-    def flush(self) -> Flushed:
-        """Send everything due now (in batches), and return what happened."""
+    def flush(self, budget: float | None = None) -> Flushed:
+        """Send everything due now (in batches), and return what happened.
+
+        With ``budget`` (seconds), no new batch is claimed once it is spent: a
+        worker's loop must come back to its mailbox leases during a long backlog;
+        what is left is sent at its next turn (or by another worker).
+        """
         result = Flushed()
+        deadline = None if budget is None else time.monotonic() + budget
         with self.sessions() as session:
             dead = dead_local(claim_holders(session))
         while True:
@@ -98,6 +105,9 @@ class Sender:
             with OUTBOX_IN_FLIGHT.holding(ids):
                 self._send(outgoing, result)
             if len(outgoing) < self.batch:
+                return result
+            if deadline is not None and time.monotonic() >= deadline:
+                result.more = True
                 return result
 
     def _send(self, outgoing: list[tuple[int, Outgoing]], result: Flushed) -> None:

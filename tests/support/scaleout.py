@@ -1,6 +1,6 @@
 """Several real ``mailtrack run`` workers on one PostgreSQL, two tracker mailboxes, one kill -9.
 
-One scenario, run at two sizes: 200 minutes in the normal suite
+One scenario, run at two sizes: 48 minutes in the normal suite
 (tests/integration/test_scaleout.py) and 2,000 as a benchmark
 (``MT_SCALE_MINUTES=2000`` for the test, or ``benchmarks/scaleout.py``, which
 also measures 1, 2 and 3 workers without a kill). The figures it prints are

@@ -28,7 +28,7 @@ _VOID = frozenset("area base br col embed hr img input link meta param source tr
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote")
 _QUOTE_IDS = ("divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container")
-_SPACES = re.compile(r"[ \t\u00a0\u200b\r\f\v]+")
+_SPACES = re.compile(r"[ \t\u00a0\r\f\v]+")
 MAX_DEPTH = 500  # nesting beyond this is flattened: hostile mail must not cost more
 
 
@@ -67,7 +67,8 @@ class _Converter(HTMLParser):
             for raw in text.split("\n"):
                 self.lines.append(self._prefix() + raw.rstrip())
             return
-        text = _SPACES.sub(" ", text).strip()
+        # A zero-width space is not a space: "confir\u200bmo" reads "confirmo" in a browser.
+        text = _SPACES.sub(" ", text.replace("\u200b", "")).strip()
         if not text:
             return
         if self.heading:

@@ -14,14 +14,21 @@ cannot make matching slow.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # -- characters ---------------------------------------------------------------
 
-# Byte-order marks, zero-width spaces and direction marks: iPhone puts U+FEFF
-# before the quoted text, Windows Mail puts U+200E inside the "Enviado:" date.
-INVISIBLE = dict.fromkeys(
-    map(
-        ord, "\ufeff\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069"
+# Byte-order marks, zero-width spaces and joiners, soft hyphens and direction marks:
+# iPhone puts U+FEFF before the quoted text, Windows Mail puts U+200E inside the
+# "Enviado:" date. Every format character (category Cf) is dropped, not only those
+# seen so far: one inside a word ("siem\u200dpre", "con\u00adfirmo") is invisible to
+# the reader but would hide the word from every pattern (the fuzzer found a condition
+# that no longer read as one, so a conditional "confirmo" counted as confirming).
+INVISIBLE: dict[int, None] = dict.fromkeys(
+    (
+        code
+        for code in (*range(0x20000), *range(0xE0000, 0xE0080))  # where Cf characters live
+        if unicodedata.category(chr(code)) == "Cf"
     ),
     None,
 )

@@ -59,7 +59,13 @@ from mailtrack.db.models import (
     RequestItem,
 )
 from mailtrack.handlers.router import RECIPIENT_HEADERS, route
-from mailtrack.mail.addressing import REF_ALPHABET, find_keys, new_token, request_message_id
+from mailtrack.mail.addressing import (
+    REF_ALPHABET,
+    TOKEN_ALPHABET,
+    TOKEN_LENGTH,
+    find_keys,
+    request_message_id,
+)
 from mailtrack.mail.guards import away_until, detect_auto_reply, detect_bounce, own_mail_reason
 from mailtrack.mail.html import html_to_text
 from mailtrack.mail.parsed import ParsedMail
@@ -89,6 +95,9 @@ WEIGHTS = {
     "reply_path": 0.12,
 }
 CASE_LIMIT_SECONDS = 30.0  # a case still running after this is a hang
+# A case whose Python allocations peak above this is a failure (measured only when
+# memory is traced): the largest seeds are a few MB, so this is a blow-up, not a big mail.
+CASE_MEMORY_LIMIT = 512 * 2**20
 
 
 class Hang(Exception):
@@ -139,19 +148,29 @@ class Failure:
         )
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * share + 0.5) - 1))]
+
+
 @dataclass
 class Report:
     seed: int
     cases: int = 0
     by_target: Counter[str] = field(default_factory=Counter)
     by_family: Counter[str] = field(default_factory=Counter)
+    by_pair: Counter[tuple[str, str]] = field(default_factory=Counter)  # (target, family)
     must_not_confirm: int = 0
+    must_not_confirm_by_target: Counter[str] = field(default_factory=Counter)
+    false_confirmations: int = 0  # must-not-confirm cases that confirmed anything
     controls: int = 0
     controls_kept: int = 0
     failures: list[Failure] = field(default_factory=list)
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     peak_bytes: dict[str, int] = field(default_factory=Counter)
     largest_input: int = 0
+    largest_by_target: dict[str, int] = field(default_factory=Counter)
     slowest: tuple[float, str] = (0.0, "")
     wall: float = 0.0
 
@@ -160,9 +179,8 @@ class Report:
             target: {
                 "cases": len(values),
                 "median_ms": round(statistics.median(values) * 1000, 2),
-                "p99_ms": round(sorted(values)[int(len(values) * 0.99) - 1] * 1000, 1)
-                if len(values) >= 100
-                else None,
+                "p95_ms": round(percentile(values, 0.95) * 1000, 1),
+                "p99_ms": round(percentile(values, 0.99) * 1000, 1) if len(values) >= 100 else None,
                 "max_ms": round(max(values) * 1000, 1),
             }
             for target, values in sorted(self.seconds.items())
@@ -172,7 +190,13 @@ class Report:
             "cases": self.cases,
             "by_target": dict(sorted(self.by_target.items())),
             "by_family": dict(sorted(self.by_family.items())),
+            "by_target_and_family": {
+                f"{target}/{family}": count
+                for (target, family), count in sorted(self.by_pair.items())
+            },
             "must_not_confirm_cases": self.must_not_confirm,
+            "must_not_confirm_by_target": dict(sorted(self.must_not_confirm_by_target.items())),
+            "false_confirmations": self.false_confirmations,
             "controls_still_confirmed": f"{self.controls_kept}/{self.controls}",
             "failures": len(self.failures),
             "failure_lines": [f.line() for f in self.failures[:50]],
@@ -181,6 +205,7 @@ class Report:
                 target: round(value / 2**20, 1) for target, value in sorted(self.peak_bytes.items())
             },
             "largest_input_bytes": self.largest_input,
+            "largest_input_by_target": dict(sorted(self.largest_by_target.items())),
             "slowest_case": f"{self.slowest[0] * 1000:.0f} ms: {self.slowest[1]}",
             "wall_seconds": round(self.wall, 1),
         }
@@ -213,6 +238,16 @@ def routing_seeds() -> list[tuple[str, bytes]]:
     return [(f"routing/{eml.stem}", eml.read_bytes()) for eml in sorted(ROUTING.glob("*.eml"))]
 
 
+def routing_routes() -> dict[str, str]:
+    """The route each routing seed must take: only "human" ones may confirm anything."""
+    return {
+        f"routing/{path.name.removesuffix('.expected.json')}": str(
+            json.loads(path.read_text(encoding="utf-8"))["route"]
+        )
+        for path in sorted(ROUTING.glob("*.expected.json"))
+    }
+
+
 def minutes_seeds() -> list[tuple[str, bytes]]:
     found = [(f"corpus/{eml.stem}", eml.read_bytes()) for eml in sorted(CORPUS.glob("*/*.eml"))]
     return found or [("minutes", minutes_mail())]
@@ -227,7 +262,13 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`Hang` in this (main) thread when ``seconds`` pass."""
+    """Raise :class:`Hang` in this (main) thread when ``seconds`` pass.
+
+    An alarm already set (pytest-timeout's, under pytest) is put back afterwards with
+    the time it had left, so a test running the fuzzer keeps its own timeout.
+    """
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)
+    began = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -235,6 +276,8 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - began), 0.001))
 
 
 def touch(parsed: ParsedMail) -> None:
@@ -258,12 +301,14 @@ class Fuzzer:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="mailtrack-fuzz-"))
         self.replies = reply_seeds()
         self.routing = routing_seeds()
+        self.routes = routing_routes()
         self.minutes = minutes_seeds()
         self.hostile = hostile_mails(big_attachment_mb=1)
         self._loop: Loop | None = None
         self._extractor: Any = None
         self._refs: set[str] = set()
         self.echoes: list[tuple[str, str]] = []
+        self._confirmed = False  # whether the case just run read (or stored) any "confirmed"
 
     # -- the heavy parts, built on first use --
 
@@ -293,6 +338,16 @@ class Fuzzer:
             self._extractor = Extractor(tracker=TRACKER, default_language="es")
         return self._extractor
 
+    def warm_up(self) -> None:
+        """Build the reply-path loop and load the extractor before any case is drawn or timed.
+
+        Draws must not depend on what ran before (the echo seeds come from the loop's own
+        requests), or a case could not be reproduced from (seed, number) alone; and the
+        one-off pipeline load is not the cost of any mail.
+        """
+        _ = self.loop
+        _ = self.extractor
+
     # -- drawing cases --
 
     def draw(self, number: int, target: str) -> Case:
@@ -313,10 +368,16 @@ class Fuzzer:
             return Case(number, "", "preserving", name, ["echo", *steps], mut.render(body, rng),
                         must_not_confirm=True, items=3)  # fmt: skip
         if roll < 0.15:
+            # An auto-reply or a bounce confirms nothing; a person's mail among the routing
+            # seeds ("fuera de la oficina" in a sentence, then "confirmo") may.
             name, raw = rng.choice(self.routing)
+            items = rng.randint(1, 5)
+            if path:  # its keys pointed at a fresh request for its sender, as for replies
+                raw = self._retarget_raw(raw, items, number)
             raw, steps = mut.destroy(raw, rng) if rng.random() < 0.5 else (raw, [])
+            machine = self.routes.get(name, "human") != "human"
             return Case(number, "", "destructive" if steps else "preserving", name, steps, raw,
-                        must_not_confirm=not steps, items=rng.randint(1, 5))  # fmt: skip
+                        must_not_confirm=machine and not steps, items=items)  # fmt: skip
         seed = rng.choice(pool)
         # On the path the sender counts: a confirming text from another address confirms nothing.
         confirms = seed.confirms_text and (seed.from_addressee or not path)
@@ -346,6 +407,15 @@ class Fuzzer:
         case.control = family == "preserving" and confirms and not {"lookalikes"} & set(steps)
         return case
 
+    def _retarget_raw(self, raw: bytes, items: int, number: int) -> bytes:
+        """A routing seed's keys pointed at a fresh request for the mail's own sender."""
+        sender = ParsedMail.from_bytes(raw).sender
+        email = sender.email if sender and "@" in sender.email else "juan.perez@cliente.test"
+        token, ref = self._new_request(email, items, "es", number)
+        return raw.replace(SEED_TOKEN.encode(), token.encode()).replace(
+            SEED_REF.encode(), ref.encode()
+        )
+
     def _retarget(self, body: mut.Body, seed: ReplySeed, number: int) -> mut.Body:
         """Point the seed's keys at a fresh request of the reply-path database."""
         token, ref = self._new_request(seed.addressee, seed.items, seed.language, number)
@@ -363,7 +433,8 @@ class Fuzzer:
             if ref not in self._refs:
                 self._refs.add(ref)
                 break
-        token = new_token()
+        # Drawn, not secret: the same case gets the same token in every run.
+        token = "".join(rng.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
         now = datetime(2026, 11, 26, 10, tzinfo=UTC)
         with self.loop.runtime.sessions.begin() as session:
             organizer = self._person(session, "ana.garcia@consultora.test", "Ana García")
@@ -513,8 +584,7 @@ class Fuzzer:
         trimmed = trim(parsed.text, subject=parsed.subject)
         intent = understand(trimmed, case.items, case.language)
         confirmed = sorted(k for k, a in intent.answers.items() if a.state == "confirmed")
-        if case.control:
-            self._control_kept = bool(confirmed)
+        self._confirmed = bool(confirmed)
         if case.must_not_confirm and confirmed:
             return f"items {confirmed} read as confirmed: {intent.evidence!r}"
         return None
@@ -537,24 +607,39 @@ class Fuzzer:
                     Confirmation.state == ConfirmationState.CONFIRMED,
                 )
             ).all()
-        if case.control:
-            self._control_kept = bool(confirmed)
+        self._confirmed = bool(confirmed)
         if case.must_not_confirm and confirmed:
             return f"items {sorted(confirmed)} confirmed on the reply path (route {row.route})"
         return None
 
     # -- the run --
 
-    def run(self, cases: int, weights: dict[str, float] | None = None) -> Report:
-        weights = weights or WEIGHTS
+    def run(
+        self,
+        cases: int,
+        weights: dict[str, float] | None = None,
+        *,
+        only: int | None = None,
+        progress: Callable[[int, int, Report], None] | None = None,
+    ) -> Report:
+        """Run ``cases`` cases (or, with ``only``, that one case of such a run).
+
+        ``progress`` is called after each case with (cases done, cases in all, report).
+        """
+        targets = spread(cases, weights or WEIGHTS)
+        numbers = range(len(targets)) if only is None else [only]
+        if only is not None and not 0 <= only < len(targets):
+            raise ValueError(f"case {only} is not in a run of {len(targets)} cases")
         report = Report(self.seed)
-        targets = _spread(cases, weights)
+        self.warm_up()
         started = time.perf_counter()
         if self.trace_memory:
             tracemalloc.start()
         try:
-            for number, target in enumerate(targets):
-                self._run_one(report, number, target)
+            for done, number in enumerate(numbers, start=1):
+                self._run_one(report, number, targets[number])
+                if progress is not None:
+                    progress(done, len(numbers), report)
         finally:
             if self.trace_memory:
                 tracemalloc.stop()
@@ -570,9 +655,13 @@ class Fuzzer:
         report.cases += 1
         report.by_target[target] += 1
         report.by_family[case.family] += 1
+        report.by_pair[target, case.family] += 1
         report.must_not_confirm += case.must_not_confirm
-        report.largest_input = max(report.largest_input, len(case.raw) or len(case.text))
-        self._control_kept = False
+        report.must_not_confirm_by_target[target] += case.must_not_confirm
+        size = len(case.raw) or len(case.text)
+        report.largest_input = max(report.largest_input, size)
+        report.largest_by_target[target] = max(report.largest_by_target[target], size)
+        self._confirmed = False
         if self.trace_memory:
             tracemalloc.reset_peak()
         began = time.perf_counter()
@@ -588,9 +677,13 @@ class Fuzzer:
         if self.trace_memory:
             _, peak = tracemalloc.get_traced_memory()
             report.peak_bytes[target] = max(report.peak_bytes[target], peak)
+            if problem is None and peak > CASE_MEMORY_LIMIT:
+                problem = f"Python memory peaked at {peak / 2**20:.0f} MB"
         if case.control:
             report.controls += 1
-            report.controls_kept += self._control_kept
+            report.controls_kept += self._confirmed
+        if case.must_not_confirm and self._confirmed:
+            report.false_confirmations += 1
         if problem is not None:
             report.failures.append(
                 Failure(number, target, case.family, case.seed, case.steps, problem)
@@ -601,7 +694,7 @@ class Fuzzer:
             self._loop.runtime.dispose()
 
 
-def _spread(cases: int, weights: dict[str, float]) -> list[str]:
+def spread(cases: int, weights: dict[str, float]) -> list[str]:
     """``cases`` targets in the given shares, interleaved so a short run still covers them all."""
     total = sum(weights.values())
     counts = {t: max(1, round(cases * w / total)) for t, w in weights.items()}

@@ -104,3 +104,10 @@ def test_scripts_styles_and_images_leave_no_text() -> None:
         "<script>alert('confirmo')</script><style>.x{}</style><img src='http://x/y'><p>hola</p>"
     )
     assert text == "hola"
+
+
+def test_a_zero_width_space_in_html_joins_the_word_it_is_in() -> None:
+    # Found by the fuzzer: "m\u200bueva" became "m ueva", so "siempre que se mueva"
+    # (a condition) no longer read as one. A browser shows "mueva".
+    text = html_to_text("<div>Confirmo, siempre que se m\u200bueva la fecha al lunes</div>")
+    assert text == "Confirmo, siempre que se mueva la fecha al lunes"

@@ -456,3 +456,16 @@ def test_forwarded_minutes_in_the_corpus_are_kept(name: str, phrase: str) -> Non
     result = trim(mail.text, keep_forwarded=True)
     assert result.forwarded and phrase in result.text
     assert not re.search(r"^(?:> )?(?:From|De|Subject|Sent): ", result.text, re.MULTILINE)
+
+
+def test_format_characters_inside_words_are_dropped_so_a_condition_still_reads() -> None:
+    # Found by the fuzzer (benchmarks/fuzz.py, seed 1, case 1613): a zero-width joiner
+    # inside "siempre" hid the condition, and "confirmo, siempre que ..." confirmed.
+    from mailtrack.nlp.intent import understand
+
+    for mark in ("\u200d", "\u200c", "\u00ad", "\u2060", "\u200b", "\U000e0041"):
+        body = f"CONFIRMO, SIEM{mark}PRE QUE SE MUE{mark}VA LA FECHA AL LUNES, 1, 2 Y 4."
+        trimmed = trim(body)
+        assert trimmed.text == "CONFIRMO, SIEMPRE QUE SE MUEVA LA FECHA AL LUNES, 1, 2 Y 4."
+        answers = understand(trimmed, 4, "es").answers
+        assert all(a.state != "confirmed" for a in answers.values()), (mark, answers)

@@ -22,13 +22,20 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from stack.mailstack import MailStack
 from support.loop import handlers
-from support.service import IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV, Mailboxes, environment
+from support.service import (
+    IMAP_PASSWORD_ENV,
+    SMTP_PASSWORD_ENV,
+    Mailboxes,
+    environment,
+    wait_for,
+)
 from support.service import write_config as service_config
 from support.traffic import ReplyWriter, is_request, minutes_mail, parse, people
 
@@ -93,6 +100,17 @@ def debug_log() -> Iterator[Capture]:
         root.setLevel(level)
 
 
+def request_received(boxes: Mailboxes, email: str) -> Message:
+    """The request ``email`` got, once Postfix has delivered it."""
+    found: list[Message] = []
+
+    def arrived() -> Message | None:
+        found.extend(parse(raw) for raw in boxes.new_messages(email))
+        return next((m for m in found if is_request(m)), None)
+
+    return wait_for(arrived, 60, f"request to {email}")
+
+
 def test_a_whole_loop_logged_at_debug_shows_no_body_token_or_secret(
     secret_stack: MailStack,
     tmp_path: Path,
@@ -133,8 +151,7 @@ def test_a_whole_loop_logged_at_debug_shows_no_body_token_or_secret(
     replies = []
     requests = {}
     for person in (first, second):
-        found = [parse(raw) for raw in boxes.new_messages(person.email)]
-        requests[person.email] = next(m for m in found if is_request(m))
+        requests[person.email] = request_received(boxes, person.email)
     reply = writer.reply(requests[first.email], first.display)
     replies.append(reply)
     stack.deliver_lmtp(reply.rcpt, reply.raw)

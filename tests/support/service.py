@@ -14,9 +14,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
+from typing import TypeVar
 
 from stack.mailstack import MailStack
 
@@ -122,6 +124,25 @@ def log_path(config: Path) -> Path:
 def log_of(config: Path, tail: int = 3000) -> str:
     path = log_path(config)
     return path.read_text(errors="replace")[-tail:] if path.exists() else ""
+
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
+    """Poll ``condition`` until it gives something true; its value, or AssertionError at ``timeout``.
+
+    Postfix hands mail to Dovecot after it has answered the sender, so what a
+    run sent is in a recipient's mailbox a moment later, not at once.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'condition'} not met after {timeout:g} s")
+        time.sleep(0.1)
 
 
 class Mailboxes:

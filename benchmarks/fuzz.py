@@ -44,7 +44,8 @@ FAMILIES = ("preserving", "removing", "destructive")
 
 
 def command(args: argparse.Namespace) -> str:
-    return f".venv/bin/python benchmarks/fuzz.py --cases {args.cases} --seed {args.seed}"
+    memory = " --no-memory" if args.no_memory else ""
+    return f".venv/bin/python benchmarks/fuzz.py --cases {args.cases} --seed {args.seed}{memory}"
 
 
 class Progress:
@@ -106,13 +107,13 @@ class Progress:
             self.bar.stop()
 
 
-def markdown(report: Report, args: argparse.Namespace, traced: bool) -> str:
+def markdown(report: Report, args: argparse.Namespace) -> str:
     """The report as Markdown: the figures, then every failure with its reproduction."""
     data = report.as_dict()
     timing = data["timing"]
     memory = data["peak_python_memory_mb"]
     out = [
-        f"Fuzz run: `{command(args)}`{'' if traced else ' --no-memory'}",
+        f"Fuzz run: `{command(args)}`",
         "",
         f"- {report.cases} cases, seed {report.seed}, {report.wall:.0f} s wall "
         f"({report.cases / max(report.wall, 1e-9):.1f} cases/s), Python {platform.python_version()}",
@@ -142,7 +143,7 @@ def markdown(report: Report, args: argparse.Namespace, traced: bool) -> str:
     out.append(
         f"| **all** | {report.cases} | {' | '.join(totals)} | {report.must_not_confirm} "
         f"| | | {max((r['max_ms'] for r in timing.values()), default=0):.0f} "
-        f"| {report.largest_input:,} | {max(memory.values(), default=0):.1f} |"
+        f"| {report.largest_input:,} | {f'{max(memory.values()):.1f}' if memory else '—'} |"
     )
     if report.failures:
         out += ["", f"Failures ({len(report.failures)}):", ""]
@@ -212,7 +213,7 @@ def main() -> int:
                 progress.stop()
         finally:
             fuzzer.close()
-    print(markdown(report, args, traced=not args.no_memory))
+    print(markdown(report, args))
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
     return 1 if report.failures or report.false_confirmations else 0

@@ -441,9 +441,13 @@ POSTSCRIPT = re.compile(r"\b(?:pd|ps|p\.d|p\.s)\s*[:.]")
 QUOTED_ITEM = re.compile(r"^[ \t>]*(\d{1,2})[.)][ \t]+(\S.*)$")
 # -- normalizing --------------------------------------------------------------------
 
+# Cyrillic and Greek letters drawn like Latin ones are read as those: "sіеmpre" with a
+# Cyrillic "і" and "е" looks like "siempre" to its reader, so it must keep its condition
+# (the fuzzer found a conditional confirmation that confirmed because its condition hid).
+_LOOKALIKES = ("аеорсухіјѕһԁԛԝӏοιρν", "aeopcyxijshdqwloipv")
 _FOLDED = str.maketrans(
-    "áéíóúüñàèìòùâêîôûçäëïö’‘´`“”«»—–−\u00a0\t",
-    "aeiouunaeiouaeioucaeio''''\"\"\"\"---  ",
+    "áéíóúüñàèìòùâêîôûçäëïö’‘´`“”«»—–−\u00a0\t" + _LOOKALIKES[0],
+    "aeiouunaeiouaeioucaeio''''\"\"\"\"---  " + _LOOKALIKES[1],
 )
 
 

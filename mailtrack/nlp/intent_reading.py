@@ -109,8 +109,9 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
     low = _mask(_mask(low, pat.HARMLESS), pat.WILL_DELIVER)
     clauses: list[Clause] = []
     waiting: Clause | None = None  # a refusal whose reason may be the next sentence
-    for start, end, paragraph in _sentences(text, low):
-        chunks = _chunks_of(text, low, start, end, n, quoted)
+    spans = _sentences(text, low)
+    for (start, end, paragraph), asked_from in zip(spans, _asked_from(spans, low), strict=True):
+        chunks = _chunks_of(text, low, start, end, n, quoted, asked_from)
         if (
             waiting is not None
             and waiting.paragraph == paragraph
@@ -382,10 +383,47 @@ def _sentences(raw: str, low: str) -> list[tuple[int, int, int]]:
     return spans
 
 
+def _asked_from(spans: list[tuple[int, int, int]], low: str) -> list[int | None]:
+    """For each sentence, where a question it belongs to opens (None: it asks nothing).
+
+    A ";" ends a sentence for reading, not a question: in "¿Confirmo el 1; los otros
+    dos los confirma Lucía?" the question opens at "¿" and takes in the clause before
+    the ";", and without a "¿" ("Confirmo el 1; el resto lo confirma Lucía?") the whole
+    run of clauses joined by ";" is asked (found by the fuzzer: both confirmed item 1).
+    """
+    asked: list[int | None] = [None] * len(spans)
+    group: list[int] = []
+    for index, (start, end, paragraph) in enumerate(spans):
+        group.append(index)
+        joined = (
+            index + 1 < len(spans)
+            and spans[index + 1][2] == paragraph
+            and low[start:end].rstrip().endswith(";")
+        )
+        if joined:
+            continue
+        first = spans[group[0]][0]
+        if len(group) > 1 and "?" in low[start:end]:
+            opening = low.find("¿", first, end)
+            for member in group:
+                asked[member] = first if opening < 0 else opening
+        group = []
+    return asked
+
+
 def _chunks_of(
-    raw: str, low: str, start: int, end: int, n: int, quoted: Mapping[int, frozenset[str]]
+    raw: str,
+    low: str,
+    start: int,
+    end: int,
+    n: int,
+    quoted: Mapping[int, frozenset[str]],
+    asked_from: int | None = None,
 ) -> list[_Chunk]:
-    """The chunks of one sentence, each read (see :func:`_read_chunk`)."""
+    """The chunks of one sentence, each read (see :func:`_read_chunk`).
+
+    ``asked_from``: where a question spanning this sentence opens (see :func:`_asked_from`).
+    """
     cuts: list[tuple[int, int]] = []
     begin = start
     for i in range(start, end):
@@ -403,7 +441,9 @@ def _chunks_of(
         if not any(c.isalnum() for c in low[a:b]):
             continue
         # "¿" opens the question; without it the whole sentence asks.
-        question = ask and (opening < 0 or b > start + opening)
+        question = (ask and (opening < 0 or b > start + opening)) or (
+            asked_from is not None and b > asked_from
+        )
         chunks.append(_read_chunk(raw, low, a, b, n, quoted, question))
     return chunks
 

@@ -1035,3 +1035,41 @@ def test_no_public_reply_confirms_anything() -> None:
         if not never_confirmed(intent):
             confirmed.append(path.name)
     assert confirmed == []
+
+
+# -- found by the fuzzer (benchmarks/fuzz.py, seed 1; see docs/RELIABILITY.md, Fuzz) ---------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Confirmo el punto 1; los otros dos los confirma mi compañera Lucía?",
+        "Confirmo el punto 1; los otros dos los confirma mi compañera Lucía?",
+        "I confirm item 1; Lucía confirms the other two?",
+    ],
+)
+def test_a_question_spanning_a_semicolon_asks_the_clause_before_it_too(text: str) -> None:
+    assert "confirmed" not in states(read(text)).values(), text
+
+
+def test_a_semicolon_still_separates_statements() -> None:
+    assert states(read("Confirmo el 1; no confirmo el 2.", 2), 2) == {
+        1: "confirmed",
+        2: "rejected",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CONFIRMED, sіempre que sе mueva la feсha al lunеs",  # Cyrillic і, е, с
+        "1 and 2 confirmed, sіеmpre que se mueva la fecha al lunes",
+        "Confirmo todo sі se aprueba el presupuesto",
+    ],
+)
+def test_cyrillic_letters_that_look_latin_do_not_hide_a_condition(text: str) -> None:
+    assert "confirmed" not in states(read(text)).values(), text
+
+
+def test_cyrillic_letters_that_look_latin_read_as_the_latin_word() -> None:
+    assert set(states(read("соnfirmо todo", 2), 2).values()) == {"confirmed"}

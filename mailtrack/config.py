@@ -35,6 +35,7 @@ Language = Literal["es", "en"]
 Security = Literal["tls", "starttls", "none"]
 LANGUAGES: tuple[Language, ...] = ("es", "en")
 SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
+AUTH_METHODS = ("dmarc", "dkim", "spf")
 
 
 class Secret:
@@ -189,6 +190,21 @@ class ConfirmationsConfig:
     receipts: bool = True
     receipts_per_day: int = 5
     notify_bounces: str = "digest"  # digest | immediately
+    # How long a request's token is answered; timedelta() = forever. A reply after it
+    # is kept as evidence and shown to the organizer, but counts for nothing.
+    reply_window: timedelta = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    """``[security]``: which Authentication-Results headers to believe, and what they veto.
+
+    Only headers added by our own receiving server (its RFC 8601 authserv-id)
+    mean anything: anyone can write the header into a mail they forge.
+    """
+
+    trusted_authserv_ids: tuple[str, ...] = ()  # empty: Authentication-Results not read
+    refuse_on: tuple[str, ...] = ("dmarc", "dkim")  # methods whose "fail" vetoes a reply
 
 
 @dataclass(frozen=True)
@@ -226,6 +242,7 @@ class Config:
     mailboxes: tuple[MailboxConfig, ...] = ()
     workers: WorkersConfig = WorkersConfig()
     health: HealthConfig = HealthConfig()
+    security: SecurityConfig = SecurityConfig()
 
     @property
     def tracker_addresses(self) -> tuple[str, ...]:
@@ -474,7 +491,7 @@ class _Loader:
     def build(self, document: Mapping[str, Any]) -> Config | None:
         known = {
             "tracker", "database", "imap", "maildir", "smtp", "processing", "confirmations",
-            "digest", "logging", "mailbox", "workers", "health",
+            "digest", "logging", "mailbox", "workers", "health", "security",
         }  # fmt: skip
         for key in document:
             if key not in known:
@@ -510,6 +527,7 @@ class _Loader:
         logging_config = self._logging(document)
         workers = self._workers(document)
         health = self._health(document)
+        security = self._security(document)
         if self.problems or tracker is None or not mailboxes:
             return None
         return Config(
@@ -526,6 +544,7 @@ class _Loader:
             mailboxes=mailboxes,
             workers=workers,
             health=health,
+            security=security,
         )
 
     def _tracker(self, document: Mapping[str, Any], several: bool) -> TrackerConfig | None:
@@ -799,9 +818,36 @@ class _Loader:
             receipts=reader.boolean("receipts", True),
             receipts_per_day=reader.integer("receipts_per_day", 5, low=0, high=100),
             notify_bounces=reader.choice("notify_bounces", ("digest", "immediately"), "digest"),
+            reply_window=reader.duration("reply_window", timedelta(days=90), positive=False),
         )
+        if config.reply_window < timedelta():
+            reader.problem("reply_window", "must not be negative (0 means forever)")
         reader.finish()
         return config
+
+    def _security(self, document: Mapping[str, Any]) -> SecurityConfig:
+        reader = self.reader(document, "security")
+        if reader is None:
+            return SecurityConfig()
+        trusted: tuple[str, ...] = ()
+        if reader.has("trusted_authserv_id") and isinstance(
+            document["security"].get("trusted_authserv_id"), str
+        ):
+            one = reader.string("trusted_authserv_id")
+            trusted = (one,) if one else ()
+        else:
+            trusted = reader.string_list("trusted_authserv_id", ())
+        refuse_on = reader.string_list("refuse_on", ("dmarc", "dkim"))
+        for method in refuse_on:
+            if method.lower() not in AUTH_METHODS:
+                reader.problem(
+                    "refuse_on", f"unknown method {method!r}; use {', '.join(AUTH_METHODS)}"
+                )
+        reader.finish()
+        return SecurityConfig(
+            trusted_authserv_ids=tuple(entry.strip().lower() for entry in trusted if entry.strip()),
+            refuse_on=tuple(method.lower() for method in refuse_on),
+        )
 
     def _digest(self, document: Mapping[str, Any]) -> DigestConfig:
         reader = self.reader(document, "digest")

@@ -222,7 +222,10 @@ def _other_senders(
 ) -> list[str]:
     events = session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.kind == "reply.other_sender", AuditEvent.at >= since)
+        .where(
+            AuditEvent.kind.in_(("reply.other_sender", "reply.not_counted")),
+            AuditEvent.at >= since,
+        )
         .order_by(AuditEvent.id)
     )
     lines = []
@@ -231,7 +234,8 @@ def _other_senders(
         if meeting is None or (not everything and meeting.organizer.email != recipient):
             continue
         detail = event.detail
-        lines.append(f"{meeting.subject}: {detail.get('sender')} ({detail.get('expected')})")
+        why = f"; {detail['reason']}" if detail.get("reason") else ""
+        lines.append(f"{meeting.subject}: {detail.get('sender')} ({detail.get('expected')}{why})")
     return lines
 
 

@@ -2,8 +2,10 @@
 
 :func:`status_report` returns exactly the documented shape under
 ``"meetings"``; it adds (never changes) ``"inbound"`` (mail counts by state),
-``"parked"`` (mail that failed too often and waits for a human) and each
-meeting's ``"tracker"`` (the mailbox it belongs to).
+``"parked"`` (mail that failed too often and waits for a human),
+``"not_counted"`` (the latest replies that counted for nothing: another
+sender, a failed DMARC/DKIM check, an expired, reused or unknown token) and
+each meeting's ``"tracker"`` (the mailbox it belongs to).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailtrack.db.models import (
+    AuditEvent,
     Confirmation,
     ConfirmationState,
     InboundMessage,
@@ -25,6 +28,7 @@ from mailtrack.db.models import (
     MessageState,
     Person,
     Response,
+    Route,
 )
 
 # "Pending" for a reader: still waiting for an answer a person can give.
@@ -205,6 +209,7 @@ def _inbound(session: Session) -> dict[str, Any]:
     ).all()
     return {
         "inbound": {state.value: int(counts.get(state, 0)) for state in MessageState},
+        "not_counted": _not_counted(session),
         "parked": [
             {
                 "id": row.id,
@@ -218,6 +223,61 @@ def _inbound(session: Session) -> dict[str, Any]:
             for row in parked
         ],
     }
+
+
+NOT_COUNTED_SHOWN = 100
+
+
+def _not_counted(session: Session) -> list[dict[str, Any]]:
+    """The latest replies that counted for nothing, newest last: what an operator must see.
+
+    Replies to a request refused by the handler (audit events) and mail whose
+    request token matches no request (ignored by the router).
+    """
+    from mailtrack.handlers.router import NO_SUCH_REQUEST
+
+    rows: list[dict[str, Any]] = []
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.kind.in_(("reply.other_sender", "reply.not_counted")))
+        .order_by(AuditEvent.id.desc())
+        .limit(NOT_COUNTED_SHOWN)
+    )
+    for event in events:
+        detail = event.detail
+        rows.append(
+            {
+                "inbound_id": event.inbound_message_id,
+                "message_id": event.message_id,
+                "at": event.at.isoformat(),
+                "from": detail.get("sender"),
+                "expected": detail.get("expected"),
+                "request": detail.get("request"),
+                "reason": detail.get("reason") or "not the address the request was sent to",
+            }
+        )
+    unknown = session.scalars(
+        select(InboundMessage)
+        .where(
+            InboundMessage.route == Route.IGNORED, InboundMessage.route_reason == NO_SUCH_REQUEST
+        )
+        .order_by(InboundMessage.id.desc())
+        .limit(NOT_COUNTED_SHOWN)
+    )
+    for row in unknown:
+        rows.append(
+            {
+                "inbound_id": row.id,
+                "message_id": row.message_id,
+                "at": (row.processed_at or row.received_at).isoformat(),
+                "from": row.from_address,
+                "expected": None,
+                "request": None,
+                "reason": NO_SUCH_REQUEST,
+            }
+        )
+    rows.sort(key=lambda entry: entry["inbound_id"] or 0)
+    return rows[-NOT_COUNTED_SHOWN:]
 
 
 def render_status(report: dict[str, Any]) -> Any:
@@ -287,4 +347,16 @@ def render_status(report: dict[str, Any]) -> Any:
                 (row["error"] or "")[:80],
             )
         parts.append(parked)
+    if report.get("not_counted"):
+        refused = Table(title="Replies not counted (latest)")
+        for column in ("inbound", "from", "asked", "why"):
+            refused.add_column(column)
+        for entry in report["not_counted"]:
+            refused.add_row(
+                str(entry["inbound_id"] or ""),
+                entry["from"] or "",
+                entry["expected"] or "",
+                (entry["reason"] or "")[:100],
+            )
+        parts.append(refused)
     return Group(*parts)

@@ -3,8 +3,12 @@
 Nothing counts unless the sender is the person the request went to (or a
 configured address of theirs): a valid token proves only that someone saw
 the request. A reply whose From differs, or that carries a Sender header of
-someone else (Exchange "on behalf of"), is kept as evidence, counts for
-nothing, and its organizer is told.
+someone else (Exchange "on behalf of"), or that our own receiving server
+reports as failing DMARC or DKIM (``[security]``), is kept as evidence,
+counts for nothing, and its organizer is told. So is a reply from the right
+address that comes too late (after ``[confirmations] reply_window``) or that
+reuses the Message-ID of a reply already counted: a Message-ID is what the
+record cites as evidence, so it must name one mail.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from mailtrack.confirmations import Answer, apply_answers, pending_positions
 from mailtrack.db.models import (
@@ -20,10 +25,16 @@ from mailtrack.db.models import (
     AuditEvent,
     ConfirmationRequest,
     ConfirmationState,
+    InboundMessage,
+    MessageState,
     OutboxKind,
+    OutboxMessage,
     PersonAlias,
+    Response,
+    Route,
 )
 from mailtrack.handlers import HandlerContext
+from mailtrack.mail import authresults
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp.intent import understand
 from mailtrack.outbound.messages import Sending, notice_mail, receipt_mail
@@ -64,50 +75,131 @@ def sender_is_addressee(
     return sender in allowed, sender
 
 
+def refusal(context: HandlerContext, request: ConfirmationRequest) -> str | None:
+    """Why a reply from the request's own person still cannot count; None when it can."""
+    security = context.config.security
+    failed = authresults.failures(
+        context.parsed.headers("Authentication-Results"),
+        security.trusted_authserv_ids,
+        security.refuse_on,
+    )
+    if failed:
+        return f"our server's Authentication-Results say {', '.join(failed)}: From is forged"
+    window = context.config.confirmations.reply_window
+    age = context.clock.now() - request.created_at
+    if window and age > window:
+        return (
+            f"request #{request.id} was sent {age.days} days ago: its token expired after "
+            f"{window.days} days ([confirmations] reply_window)"
+        )
+    message_id = context.parsed.message_id
+    if message_id:
+        counted = context.session.scalar(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.message_id == message_id,
+                InboundMessage.id != context.row.id,
+                InboundMessage.route == Route.REPLY,
+                InboundMessage.state == MessageState.PROCESSED,
+                InboundMessage.id.in_(select(Response.inbound_message_id)),
+            )
+            .limit(1)
+        )
+        if counted is not None:
+            return f"its Message-ID is already the evidence of inbound #{counted}"
+    return None
+
+
+def _not_counted(
+    context: HandlerContext, request: ConfirmationRequest, sender: str, reason: str | None
+) -> None:
+    """Keep the evidence, count nothing, tell the organizer (within the daily cap)."""
+    session, now = context.session, context.clock.now()
+    meeting = request.meeting
+    sending = Sending(context.config.tracker_for(meeting.tracker), now)
+    detail: dict[str, object] = {
+        "sender": sender,
+        "expected": request.person.email,
+        "request": request.id,
+    }
+    if reason:
+        detail["reason"] = reason
+    session.add(
+        AuditEvent(
+            at=now,
+            kind="reply.not_counted" if reason else "reply.other_sender",
+            meeting_id=meeting.id,
+            person_id=request.person_id,
+            inbound_message_id=context.row.id,
+            message_id=context.row.message_id,
+            detail=detail,
+        )
+    )
+    log.warning(
+        "inbound #%d %s: reply to request #%d %s: not counted",
+        context.row.id, context.row.message_id, request.id,
+        reason or "from another address",
+    )  # fmt: skip
+    if not take_quota(
+        session,
+        meeting.organizer.email,
+        "notice",
+        now,
+        context.config.confirmations.receipts_per_day,
+    ):
+        return
+    spanish = meeting.language == "es"
+    if reason:
+        title = "Respuesta no contada" if spanish else "Reply not counted"
+    else:
+        title = (
+            "Respuesta de otra dirección: no se ha contado"
+            if spanish
+            else "Reply from another address: not counted"
+        )
+    lines = [
+        f"{'Remitente' if spanish else 'Sender'}: {sender}",
+        f"{'Se pidió a' if spanish else 'Asked'}: {request.person.email}",
+        f"Message-ID: {context.row.message_id or '-'}",
+    ]
+    if reason:
+        lines.append(f"{'Motivo' if spanish else 'Reason'}: {reason}")
+    enqueue(session, notice_mail(sending, meeting, title, lines), OutboxKind.NOTICE, now)
+
+
 def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> None:
     request = context.decision.request
     assert request is not None  # the router found it
     session, now = context.session, context.clock.now()
     verified, sender = sender_is_addressee(context, request, aliases)
+    reason = refusal(context, request) if verified else None
+    if not verified or reason:
+        _not_counted(context, request, sender, reason)
+        return
     meeting = request.meeting
     # Receipts and notices come from the tracker the meeting belongs to, whatever the way in.
     sending = Sending(context.config.tracker_for(meeting.tracker), now)
-    if not verified:
+    trimmed = trim(context.parsed.text, subject=context.parsed.subject)
+    if f"Ref. {request.ref}" in trimmed.text:
+        # The footer of our own request, reminder or receipt, unquoted: our mail come
+        # back through a list or a forwarder that rewrote its From and Message-ID.
+        # Nobody wrote it: record nothing, answer nothing.
         session.add(
             AuditEvent(
                 at=now,
-                kind="reply.other_sender",
+                kind="reply.own_text",
                 meeting_id=meeting.id,
                 person_id=request.person_id,
                 inbound_message_id=context.row.id,
                 message_id=context.row.message_id,
-                detail={"sender": sender, "expected": request.person.email, "request": request.id},
+                detail={"request": request.id},
             )
         )
-        log.warning(
-            "inbound #%d %s: reply to request #%d from another address: not counted",
+        log.info(
+            "inbound #%d %s: our own text for request #%d came back; ignored",
             context.row.id, context.row.message_id, request.id,
         )  # fmt: skip
-        if take_quota(
-            session,
-            meeting.organizer.email,
-            "notice",
-            now,
-            context.config.confirmations.receipts_per_day,
-        ):
-            title = (
-                "Respuesta de otra dirección: no se ha contado"
-                if meeting.language == "es"
-                else "Reply from another address: not counted"
-            )
-            lines = [
-                f"{'Remitente' if meeting.language == 'es' else 'Sender'}: {sender}",
-                f"{'Se pidió a' if meeting.language == 'es' else 'Asked'}: {request.person.email}",
-                f"Message-ID: {context.row.message_id or '-'}",
-            ]
-            enqueue(session, notice_mail(sending, meeting, title, lines), OutboxKind.NOTICE, now)
         return
-    trimmed = trim(context.parsed.text, subject=context.parsed.subject)
     entries = len(request.entries)
     intent = understand(trimmed, entries, meeting.language)
     answers = {
@@ -142,8 +234,12 @@ def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> No
         )
     )
     config = context.config.confirmations
+    unclear = intent.kind in ("unclear", "empty")
+    # A reply that records nothing is acknowledged once per request: a helpdesk or a
+    # list that answers every mail would otherwise answer each receipt, up to the cap.
+    if unclear and _receipts_sent(session, request) > 0:
+        return
     if config.receipts and take_quota(session, sender, "receipt", now, config.receipts_per_day):
-        unclear = intent.kind in ("unclear", "empty")
         composed = receipt_mail(
             sending,
             request,
@@ -153,3 +249,14 @@ def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> No
             context.parsed.message_id,
         )
         enqueue(session, composed, OutboxKind.RECEIPT, now, request.id)
+
+
+def _receipts_sent(session: Session, request: ConfirmationRequest) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.request_id == request.id, OutboxMessage.kind == OutboxKind.RECEIPT)
+        )
+        or 0
+    )

@@ -168,10 +168,13 @@ def reply(mail: Mail) -> str | None:
     return None
 
 
+NO_SUCH_REQUEST = "carries a request token that matches no request"
+
+
 def unknown_token(mail: Mail) -> str | None:
     keys = _keys(mail)
     if keys.tokens or keys.bounce_tokens:
-        return "carries a request token that matches no request"
+        return NO_SUCH_REQUEST
     return None
 
 

@@ -31,7 +31,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from mailtrack.mail.guards import LOOP_HEADER
 
 PACKAGE = Path(__file__).resolve().parents[1]
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and the Unicode line breaks str.splitlines() honours (the
+# email package refuses them in a header, which would fail the whole mail).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# A Message-ID we may repeat in In-Reply-To/References: printable ASCII, one "@".
+_SAFE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
 
 
 def templates_dir() -> Path:
@@ -69,8 +73,26 @@ class Composed:
 
 
 def clean(text: str, limit: int = 200) -> str:
-    """Text safe for a header or a one-line field: no control characters, bounded length."""
-    return _UNSAFE.sub(" ", text).strip()[:limit]
+    """Text safe for a header or a one-line field: no control characters, bounded length.
+
+    "=?" is broken up too: it opens an RFC 2047 encoded word, and the email
+    package (CPython 3.11 before 3.11.10, gh-121650) decodes encoded words in
+    the header values it is given and writes what they hold as it is, so a
+    name or subject written ``=?utf-8?q?=0D=0ABcc:_x@evil.test?=`` would reach
+    the wire as a line break and a Bcc header.
+    """
+    return _UNSAFE.sub(" ", text).replace("=?", "= ?").strip()[:limit]
+
+
+def safe_message_id(value: str | None) -> str | None:
+    """``value`` if it is a plain ``<id@host>`` we may repeat in a header, else None.
+
+    Message-IDs come from mail; one holding an encoded word would inject a
+    header into In-Reply-To/References the way :func:`clean` describes.
+    """
+    if value and _SAFE_ID.fullmatch(value) and "=?" not in value:
+        return value
+    return None
 
 
 def compose(
@@ -100,6 +122,8 @@ def compose(
     message["Message-ID"] = message_id
     if reply_to:
         message["Reply-To"] = Address(clean(tracker_name, 80), addr_spec=reply_to)
+    in_reply_to = safe_message_id(in_reply_to)
+    references = tuple(ref for ref in references if safe_message_id(ref))
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
     if references:

@@ -145,6 +145,12 @@ def own_mail_reason(mail: ParsedMail, tracker_address: str) -> str | None:
     sender = mail.sender
     if sender is not None and sender.email == tracker_address:
         return "From is the tracker's own address"
+    # A list or forwarder may rewrite From and drop our headers, yet keep the
+    # Message-ID: ours (``<mt.…@tracker domain>``) means our own mail come back.
+    domain = tracker_address.rpartition("@")[2].lower()
+    message_id = (mail.message_id or "").lower()
+    if message_id.startswith("<mt.") and message_id.endswith(f"@{domain}>"):
+        return "its Message-ID is one of ours: our own mail come back"
     return None
 
 

@@ -86,6 +86,26 @@ def _recover_8bit(value: object) -> str:
     return decode_bytes(text.encode("ascii", errors="surrogateescape"), None)
 
 
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_UNQUOTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+def _atomize(value: str) -> str:
+    """An address header with each RFC 2047 encoded word made a quoted string.
+
+    An encoded word is one atom of a display name (RFC 2047 section 5), but
+    the address parser reads its raw text: a ``:``, ``,``, ``<`` or ``@``
+    written inside one (``=?utf-8?q?Luis=0D=0ABcc:_x@evil.test?= <luis@...>``)
+    would start a group or a mailbox, and mail would go to an address the
+    sender's own client showed as a name.
+    """
+    if "=?" not in value:
+        return value
+    return _ENCODED_WORD.sub(
+        lambda word: '"' + _UNQUOTABLE.sub(" ", decode_header_value(word.group(0))) + '"', value
+    )
+
+
 def decode_header_value(value: object) -> str:
     """A header as readable text: RFC 2047 words decoded, folding and control characters removed.
 
@@ -185,7 +205,11 @@ class ParsedMail:
 
     def addresses(self, *names: str) -> list[Address]:
         """The mailboxes in the named headers (To, Cc, ...), decoded, lowercased, deduplicated."""
-        raw = [_recover_8bit(value) for name in names for value in self.message.get_all(name) or []]
+        raw = [
+            _atomize(_recover_8bit(value))
+            for name in names
+            for value in self.message.get_all(name) or []
+        ]
         found: list[Address] = []
         seen: set[str] = set()
         for display, written in getaddresses(raw):

@@ -101,7 +101,10 @@ def refusal(context: HandlerContext, request: ConfirmationRequest) -> str | None
                 InboundMessage.id != context.row.id,
                 InboundMessage.route == Route.REPLY,
                 InboundMessage.state == MessageState.PROCESSED,
-                InboundMessage.id.in_(select(Response.inbound_message_id)),
+                # EXISTS, not IN: per mail, it reads the index of that one row's responses.
+                select(Response.id)
+                .where(Response.inbound_message_id == InboundMessage.id)
+                .exists(),
             )
             .limit(1)
         )

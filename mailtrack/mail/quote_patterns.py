@@ -175,9 +175,11 @@ FOOTER = re.compile(
 
 # -- signatures ---------------------------------------------------------------
 
-# "-- " (RFC 3676 section 4.3) or a bare "--"; a rule of underscores or dashes.
-SIGNATURE_DASHES = re.compile(r"^(?:--|—|–)[ \t]?$")
-SIGNATURE_RULE = re.compile(r"^[ \t]*(?:_{5,}|—{3,}|–{3,})[ \t]*$")
+# "-- " (RFC 3676 section 4.3) or a bare "--"; a rule of underscores or dashes. The
+# space may be any (HTML mail writes "--&nbsp;"): with a thin one, the fuzzer's
+# confirmation in a signature read as the author's answer.
+SIGNATURE_DASHES = re.compile(r"^(?:--|—|–)[^\S\n]*$")
+SIGNATURE_RULE = re.compile(r"^[^\S\n]*(?:_{5,}|—{3,}|–{3,})[^\S\n]*$")
 CLOSING = re.compile(
     r"^[\s*_]*(?:saludos(?: cordiales)?|un (?:cordial )?saludo(?: cordial)?|muchos saludos"
     r"|recib[ea]n? un (?:cordial )?saludo|atentamente|cordialmente|un abrazo|abrazos|besos"

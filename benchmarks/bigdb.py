@@ -218,6 +218,8 @@ def load(url: str, items: int, progress: Callable[[str], None]) -> dict[str, int
                         for row in getattr(generator, table)():
                             copy.write_row(row)
                             count += 1
+                            if count % 500_000 == 0:
+                                progress(f"{table}: {count} rows...")
                     if "id" in columns(table):
                         cursor.execute(
                             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -256,6 +258,22 @@ def load(url: str, items: int, progress: Callable[[str], None]) -> dict[str, int
     return counts
 
 
+def count_rows(url: str) -> dict[str, int]:
+    """Rows per table of a database loaded before (``--loaded``)."""
+    from sqlalchemy import text
+
+    from mailtrack.db.session import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as db:
+            return {
+                table: int(db.scalar(text(f"SELECT count(*) FROM {table}"))) for table in TABLES
+            }
+    finally:
+        engine.dispose()
+
+
 def _sqlite(value: Any) -> Any:
     """Values as SQLAlchemy stores them in SQLite (naive UTC timestamps, ISO dates)."""
     if isinstance(value, datetime):
@@ -269,7 +287,36 @@ def _sqlite(value: Any) -> Any:
     return value
 
 
-def measure(url: str, repeat: int, workdir: Path) -> list[tuple[str, str, float, float, int]]:
+def slowest_statements(engine: Any, call: Callable[[], Any], top: int = 5) -> list[str]:
+    """The ``top`` slowest SQL statements of one call, with their times (``--explain``)."""
+    from sqlalchemy import event
+
+    timings: list[tuple[float, str]] = []
+    starts: list[float] = []
+
+    def before(*_: Any) -> None:
+        starts.append(time.perf_counter())
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        timings.append((time.perf_counter() - starts.pop(), " ".join(statement.split())))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    timings.sort(reverse=True)
+    total = sum(seconds for seconds, _ in timings)
+    lines = [f"{len(timings)} statements, {total * 1000:.0f} ms in all; slowest:"]
+    lines += [f"  {seconds * 1000:7.1f} ms  {sql[:220]}" for seconds, sql in timings[:top]]
+    return lines
+
+
+def measure(
+    url: str, repeat: int, workdir: Path, explain: bool = False
+) -> list[tuple[str, str, float, float, int]]:
     """(organizer, what, median ms, max ms, size) for each query, then the commands."""
     from mailtrack.config import parse_config
     from mailtrack.db.session import make_engine, make_sessionmaker
@@ -314,6 +361,10 @@ def measure(url: str, repeat: int, workdir: Path) -> list[tuple[str, str, float,
                     size = call(session)
                     timings.append((time.perf_counter() - started) * 1000)
             results.append((who, name, statistics.median(timings[1:]), max(timings[1:]), size))
+            if explain:
+                with sessions() as session:
+                    lines = slowest_statements(engine, lambda c=call, s=session: c(s))
+                print(f"{who} {name}: " + "\n".join(lines), file=sys.stderr, flush=True)
     engine.dispose()
     commands = {
         "`mailtrack status --organizer X --json`": ["status", "--organizer", "{who}", "--json"],
@@ -343,8 +394,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--url", help="an empty database (default: a private PostgreSQL)")
+    parser.add_argument(
+        "--loaded", action="store_true", help="--url already holds the data set: measure only"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the private PostgreSQL running (prints its URL)"
+    )
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--explain", action="store_true", help="print the plans of the queries")
+    parser.add_argument(
+        "--explain", action="store_true", help="print each query's slowest SQL statements"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mailtrack-bigdb-"))
     server = None
@@ -361,11 +420,18 @@ def main() -> int:
             server.create_database("bigdb")
             url = server.url("bigdb")
         started = time.monotonic()
-        counts = load(url, args.items, lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+        if args.loaded:
+            counts = count_rows(url)
+        else:
+            counts = load(
+                url, args.items, lambda line: print(f"  {line}", file=sys.stderr, flush=True)
+            )
         seconds = time.monotonic() - started
-        results = measure(url, args.repeat, workdir)
+        results = measure(url, args.repeat, workdir, args.explain)
     finally:
-        if server is not None:
+        if server is not None and args.keep:
+            print(f"kept: --url {url} (stop: pg_ctl -D {server.data_dir} stop)", file=sys.stderr)
+        elif server is not None:
             server.stop()
             shutil.rmtree(server.workdir, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)

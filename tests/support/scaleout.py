@@ -104,6 +104,7 @@ class ScaleReport:
     digests_per_organizer_max: int = 0
     processed_by_worker: dict[str, int] = field(default_factory=dict)
     peak_rss_mb_by_worker: dict[str, float] = field(default_factory=dict)
+    cpu_seconds_by_worker: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +142,7 @@ class Worker:
     number: int
     process: subprocess.Popen[bytes]
     log: Path
+    cpu_at_start: float = 0.0  # start-up (loading the pipelines) is not the run's work
 
     @property
     def host(self) -> str:
@@ -156,6 +158,15 @@ class Worker:
             if line.startswith("VmHWM:"):
                 return round(int(line.split()[1]) / 1024, 1)
         return None
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the process has used, while it lives (where a run's time went)."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
 
 
 class ScaleScenario:
@@ -278,6 +289,8 @@ level = "info"
                 process = self._cli("run", log=log, host=f"node-{number}")
                 self.workers.append(Worker(number, process, log))
             self._wait_ready(engine)
+            for worker in self.workers:
+                worker.cpu_at_start = worker.cpu_seconds() or 0.0
             started = time.monotonic()
             self.people.start()
             self.stack.deliver_lmtp_many(
@@ -296,6 +309,10 @@ level = "info"
                     peak = worker.peak_rss_mb()
                     if peak is not None:
                         self.report.peak_rss_mb_by_worker[worker.host] = peak
+                    cpu = worker.cpu_seconds()
+                    if cpu is not None:
+                        used = round(cpu - worker.cpu_at_start, 1)
+                        self.report.cpu_seconds_by_worker[worker.host] = used
         finally:
             try:
                 self.people.stop()

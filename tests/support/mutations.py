@@ -466,6 +466,22 @@ def move_to_forward(body: Body, rng: random.Random) -> Body:
     return replace(body, own=note, rest=f"{header}\n\n{body.own}\n\n{body.rest}")
 
 
+_CYRILLIC = {"e": "е", "a": "а", "o": "о", "c": "с", "p": "р", "x": "х", "E": "Е", "A": "А",
+             "O": "О", "C": "С", "P": "Р", "X": "Х"}  # fmt: skip
+
+
+def _cyrillic_letter(domain: str) -> str:
+    """``domain`` with its first Latin letter that has a Cyrillic twin swapped for it.
+
+    Always another domain: "NORTHWIND.TEST" (no lower-case "e") once stayed the same,
+    and the fuzzer took the addressee's own reply for a stranger's.
+    """
+    at = next((i for i, c in enumerate(domain) if c in _CYRILLIC), None)
+    if at is None:
+        return "x" + domain
+    return domain[:at] + _CYRILLIC[domain[at]] + domain[at + 1 :]
+
+
 def other_sender(body: Body, rng: random.Random) -> Body:
     """The same words from an address that is not the one asked."""
     current = body.header("From")
@@ -479,7 +495,7 @@ def other_sender(body: Body, rng: random.Random) -> Body:
             f"{victim} <atacante@evil.test>",
             f"{local} <{local}@{domain.replace('.', '-', 1)}.test>",
             f"{local.title()} <{local}+x@{domain}>",
-            f"{local} <{local}@{domain.replace('e', 'е', 1)}>",  # a Cyrillic "е" in the domain
+            f"{local} <{local}@{_cyrillic_letter(domain)}>",  # one Cyrillic letter in the domain
             f"atacante@evil.test ({victim})",
         )
     )

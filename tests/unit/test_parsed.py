@@ -23,7 +23,8 @@ def test_hostile_mail_parses_without_raising_and_quickly(name: str, raw: bytes) 
     detect_bounce(mail, "actas@tracker.test") or detect_auto_reply(mail, "es")
     assert isinstance(values[1], str)
     assert "\r" not in mail.subject and "\n" not in mail.subject
-    assert time.perf_counter() - started < 5
+    # A guard against runaway work (minutes), not a speed test: well under a second.
+    assert time.perf_counter() - started < 30
 
 
 def test_headers_in_8bit_latin1_and_utf8_are_decoded() -> None:

@@ -370,7 +370,8 @@ def test_large_and_hostile_bodies_are_trimmed_quickly() -> None:
         started = time.perf_counter()
         trim(body, keep_forwarded=True)
         trim(body)
-        assert time.perf_counter() - started < 5
+        # A guard against runaway backtracking (minutes), not a speed test: about 0.2 s.
+        assert time.perf_counter() - started < 30
 
 
 # -- the project's reply fixtures ----------------------------------------------------------

@@ -23,6 +23,7 @@ one look, a false "confirmed" costs the record its value.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -195,14 +196,27 @@ IRONY = re.compile(
         """
         como siempre, como de costumbre, sin contar con, sin preguntar, nadie nos pregunto,
         nadie me pregunto, faltaria mas, gracias por preguntar, oh sure, as if, as usual,
-        thanks for asking, nobody asked, without asking
+        thanks for asking, nobody asked, without asking,
+        es broma, era broma, es coña, es cona, de broma, mentira, me equivoque, me he equivocado,
+        hilo equivocado, correo equivocado, persona equivocada, just kidding, kidding, jk, j/k,
+        sarcasm, sarcastic, sarcastically, wrong thread, wrong email, wrong mail, wrong person,
+        according to
         """
     )
     + r")\b"
+    # Someone else's word reported ("Per Ana: confirmed", "según Ana, confirmado", "dice
+    # Ana: confirmado", "as Ana said"), and a confirmation taken back ("confirmo, que no").
+    # ("On behalf of Juan" is not here: an assistant set up as Juan's alias writes it,
+    # and who may answer is the sender check's business.)
+    + r"|\b(?:per|segun|dice|says|said)\s+[a-z]+\s*[,:]|\bas\s+[a-z]+\s+said\b"
+    + r"|,\s*que\s+no\s*[.!]*\s*(?:\n|$)"
     + r"|\byeah,?\s+right\b|\bsure,?\s+sure\b"
     + r"|\"\s*(?:confirm\w*|agreed|de acuerdo)\s*[.!]?\s*\""
 )
-IRONY_EMOJI = frozenset("🙄😒🙃😏😤😑🤦🤷😠😡🤨😂🤣😅😆😜😉🤔😬")
+IRONY_EMOJI = frozenset("🙄😒🙃😏😤😑🤦🤷😠😡🤨😂🤣😅😆😜😉🤔😬🤪")
+# Marks of a "no" that a reader binds to the item beside them ("Confirmo 1 y 2, 3 ❌"):
+# anywhere in a reply they leave it to a person.
+NEGATIVE_MARKS = frozenset("❌✗✘✖👎⛔🚫❎")
 # Phrases whose "no" or "if" does not doubt anything, masked before reading.
 HARMLESS = re.compile(
     r"\b(?:"
@@ -444,11 +458,17 @@ QUOTED_ITEM = re.compile(r"^[ \t>]*(\d{1,2})[.)][ \t]+(\S.*)$")
 # Cyrillic and Greek letters drawn like Latin ones are read as those: "sіеmpre" with a
 # Cyrillic "і" and "е" looks like "siempre" to its reader, so it must keep its condition
 # (the fuzzer found a conditional confirmation that confirmed because its condition hid).
-_LOOKALIKES = ("аеорсухіјѕһԁԛԝӏοιρν", "aeopcyxijshdqwloipv")
+_LOOKALIKES = ("аеорсухіјѕһԁԛԝӏοιρνıꜱʂ", "aeopcyxijshdqwloipviss")
 _FOLDED = str.maketrans(
-    "áéíóúüñàèìòùâêîôûçäëïö’‘´`“”«»—–−\u00a0\t" + _LOOKALIKES[0],
-    "aeiouunaeiouaeioucaeio''''\"\"\"\"---  " + _LOOKALIKES[1],
+    "áéíóúüñàèìòùâêîôûçäëïö’‘´`“”«»—–−\u00a0\t？؟" + _LOOKALIKES[0],
+    "aeiouunaeiouaeioucaeio''''\"\"\"\"---  ??" + _LOOKALIKES[1],
 )
+
+
+def _compatible(char: str) -> str:
+    """A full-width or mathematical letter as the plain one it is drawn as ("ｎｏ", "𝗂𝖿")."""
+    plain = unicodedata.normalize("NFKC", char)
+    return plain if len(plain) == 1 else char
 
 
 def normalize(text: str) -> str:
@@ -457,6 +477,8 @@ def normalize(text: str) -> str:
     The length is kept so that an offset found in the normalized text
     points at the same words in the original, whose accents a reason keeps.
     """
+    if not text.isascii():
+        text = "".join(c if c.isascii() else _compatible(c) for c in text)
     lowered = text.lower()
     if len(lowered) != len(text):  # "İ" lowers to two characters
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)

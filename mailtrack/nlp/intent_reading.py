@@ -101,7 +101,7 @@ def read(text: str, n: int, quoted: Mapping[int, frozenset[str]]) -> Reading:
     """Read ``text`` (a reply's own words) into clauses about the items 1..n."""
     low = normalize(text)
     irony = pat.IRONY.search(low)
-    emoji = next((c for c in text if c in pat.IRONY_EMOJI), None)
+    emoji = next((c for c in text if c in pat.IRONY_EMOJI or c in pat.NEGATIVE_MARKS), None)
     if irony or emoji:
         return Reading([], text, text)
     for pattern in (pat.URL_OR_ADDRESS, pat.TRACKER_REF, pat.INLINE_TAG, pat.POSTSCRIPT):

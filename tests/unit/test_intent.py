@@ -1073,3 +1073,49 @@ def test_cyrillic_letters_that_look_latin_do_not_hide_a_condition(text: str) -> 
 
 def test_cyrillic_letters_that_look_latin_read_as_the_latin_word() -> None:
     assert set(states(read("соnfirmо todo", 2), 2).values()) == {"confirmed"}
+
+
+# -- found in review: a mark, a joke, someone else's word, other letters, other "?" --------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Confirmo 1 y 2, 3 ❌", "es"),  # the mark binds to 3 for a reader
+        ("Confirmo 1, 2 y 3 👎", "es"),
+        ("Confirmed 1, 2, 3 ✗", "en"),
+        ("Confirmo. Es broma", "es"),
+        ("Confirmo todo. Mentira.", "es"),
+        ("Confirmo, que no", "es"),
+        ("Confirmo. Perdón, me equivoqué.", "es"),
+        ("Confirmed. Sorry, wrong thread.", "en"),
+        ("Confirmed, jk", "en"),
+        ("Confirmed. Just kidding.", "en"),
+        ("Confirmed 🤪", "en"),
+        ("Per Ana: confirmed", "en"),
+        ("According to Ana, confirmed", "en"),
+        ("As Ana said: confirmed", "en"),
+        ("Dice Ana: confirmado", "es"),
+        ("Confirmo, ｓｉｅｍｐｒｅ que haya presupuesto", "es"),  # full-width letters
+        ("Confirmo, sıempre que haya presupuesto", "es"),  # dotless i
+        ("Confirmed, 𝗂𝖿 budget allows", "en"),  # mathematical letters
+        ("Confirmo？", "es"),  # full-width question mark
+        ("Confirmo؟", "es"),
+    ],
+)
+def test_what_takes_a_confirmation_back_in_other_ways_confirms_nothing(
+    text: str, language: str
+) -> None:
+    assert never_confirmed(read(text, language=language)), text
+
+
+def test_full_width_letters_read_as_the_plain_word() -> None:
+    assert set(states(read("ｃｏｎｆｉｒｍｏ todo", 2), 2).values()) == {"confirmed"}
+    assert "confirmed" not in states(read("ｎｏ confirmo", 2), 2).values()
+
+
+@pytest.mark.parametrize(
+    "text", ["Confirmo según lo hablado.", "Confirmo todo, que no se me olvide: gracias."]
+)
+def test_plain_words_near_the_new_markers_still_confirm(text: str) -> None:
+    assert set(states(read(text, 2), 2).values()) == {"confirmed"}, text

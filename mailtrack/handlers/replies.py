@@ -14,6 +14,7 @@ record cites as evidence, so it must name one mail.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
@@ -37,7 +38,7 @@ from mailtrack.handlers import HandlerContext
 from mailtrack.mail import authresults
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp.intent import understand
-from mailtrack.outbound.messages import Sending, notice_mail, receipt_mail
+from mailtrack.outbound.messages import Sending, first_name, notice_mail, receipt_mail
 from mailtrack.outbound.outbox import enqueue, take_quota
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,30 @@ def _not_counted(
     enqueue(session, notice_mail(sending, meeting, title, lines), OutboxKind.NOTICE, now)
 
 
+def words_above_our_text(text: str, request: ConfirmationRequest) -> str | None:
+    """What the writer put above our own mail when it comes back unquoted; None if it did not.
+
+    Every mail we send to a person opens with "Hola <first name>:" or "Hello <first
+    name>," and ends with "Ref. <ref>". When both are in a reply's own text, our mail
+    is there without quote marks (a client that quotes without them, a list or a
+    forwarder that re-sent it): only what stands above the greeting is the writer's.
+    "" when nothing does (our mail came back alone), and when the greeting is not
+    there: then nothing tells the writer's words from ours, and ours say "CONFIRMO".
+    """
+    if f"Ref. {request.ref}" not in text:
+        return None
+    first = first_name(request.person)
+    greetings = [
+        match.start()
+        for match in re.finditer(
+            rf"^[ \t]*(?:Hola {re.escape(first)}:|Hello {re.escape(first)},)", text, re.MULTILINE
+        )
+    ]
+    if not greetings:
+        return ""
+    return text[: greetings[0]].strip()
+
+
 def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> None:
     request = context.decision.request
     assert request is not None  # the router found it
@@ -183,7 +208,10 @@ def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> No
     # Receipts and notices come from the tracker the meeting belongs to, whatever the way in.
     sending = Sending(context.config.tracker_for(meeting.tracker), now)
     trimmed = trim(context.parsed.text, subject=context.parsed.subject)
-    if f"Ref. {request.ref}" in trimmed.text:
+    words = words_above_our_text(trimmed.text, request)
+    if words:  # "Confirmo todo" over our request, pasted back without quote marks
+        trimmed = trim(words, subject=context.parsed.subject)
+    elif words is not None:
         # The footer of our own request, reminder or receipt, unquoted: our mail come
         # back through a list or a forwarder that rewrote its From and Message-ID.
         # Nobody wrote it: record nothing, answer nothing.

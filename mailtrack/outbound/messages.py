@@ -43,7 +43,8 @@ def _name(person: Person) -> str:
     return clean(person.display_name or person.email.partition("@")[0], 80)
 
 
-def _first_name(person: Person) -> str:
+def first_name(person: Person) -> str:
+    """How our mails greet ``person``: the first word of their name, else their address."""
     name = _name(person)
     return name.split()[0] if name and "@" not in name else name
 
@@ -93,7 +94,7 @@ def request_mail(
     tracker = sending.tracker
     context = {
         **_meeting_context(meeting, language),
-        "person_name": _first_name(person),
+        "person_name": first_name(person),
         "items": item_lines(entries, language),
         "withdrawn": [clean(item.text, 300) for item in withdrawn],
         "revision": request.revision,
@@ -124,7 +125,7 @@ def reminder_mail(
     tracker = sending.tracker
     context = {
         **_meeting_context(meeting, meeting.language),
-        "person_name": _first_name(person),
+        "person_name": first_name(person),
         "items": item_lines(entries, meeting.language),
         "ref": request.ref,
     }
@@ -166,7 +167,7 @@ def receipt_mail(
     tracker = sending.tracker
     context = {
         **_meeting_context(meeting, language),
-        "person_name": _first_name(person),
+        "person_name": first_name(person),
         "unclear": unclear,
         "recorded": [
             {
@@ -206,7 +207,7 @@ def notice_mail(
     tracker = sending.tracker
     context = {
         **_meeting_context(meeting, meeting.language),
-        "person_name": _first_name(organizer),
+        "person_name": first_name(organizer),
         "title": clean(title, 200),
         "lines": [clean(line, 500) for line in lines],
     }

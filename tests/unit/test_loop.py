@@ -118,6 +118,32 @@ def test_confirmo_only_in_the_quoted_request_counts_for_nothing(loop: Loop) -> N
     assert loop.states()[(2, JUAN)] != "confirmed"
 
 
+def unquoted(request: object, above: str) -> str:
+    """A reply whose client pasted the request below the answer without any quote mark."""
+    body = request.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
+    return f"{above}\n\n{body}" if above else str(body)
+
+
+def test_an_answer_above_our_request_pasted_back_unquoted_counts(loop: Loop) -> None:
+    (request,) = loop.requests_to(JUAN)
+    loop.deliver(
+        reply_to(request, f"Juan <{JUAN}>", unquoted(request, "Confirmo todo."), quote=False)
+    )
+    assert loop.states()[(1, JUAN)] == "confirmed"
+    assert loop.states()[(2, JUAN)] == "confirmed"
+
+
+@pytest.mark.parametrize("above", ["", "Gracias,\nJuan"])
+def test_our_request_come_back_unquoted_with_no_answer_confirms_nothing(
+    loop: Loop, above: str
+) -> None:
+    (request,) = loop.requests_to(JUAN)
+    # Our request says "CONFIRMO para confirmar todo": it must never be read as Juan's.
+    loop.deliver(reply_to(request, f"Juan <{JUAN}>", unquoted(request, above), quote=False))
+    assert loop.states()[(1, JUAN)] != "confirmed"
+    assert loop.states()[(2, JUAN)] != "confirmed"
+
+
 def test_an_unclear_reply_counts_for_nothing_and_is_shown_to_the_organizer(loop: Loop) -> None:
     (request,) = loop.requests_to(JUAN)
     loop.deliver(reply_to(request, f"Juan <{JUAN}>", "Confirmo pero cambiad la fecha, ¿vale?"))

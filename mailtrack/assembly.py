@@ -181,8 +181,10 @@ def build_sender(runtime: Runtime, mailer: Mailer, holder: str | None = None) ->
         max_attempts=smtp.max_attempts if smtp else 10,
         retry_after=smtp.retry_after if smtp else SmtpDefaults.retry_after,
         holder=holder or worker_name(),
-        # One delivery: connecting and sending may each take up to the timeout.
-        claim_ttl=2 * timeout + timedelta(seconds=10),
+        # One delivery at its slowest: every SMTP step may take up to the timeout
+        # (connect, EHLO, STARTTLS, AUTH before the first mail; MAIL, RCPT, DATA and
+        # the end of data for each). The claim is renewed before each mail.
+        claim_ttl=8 * timeout + timedelta(seconds=10),
     )
 
 

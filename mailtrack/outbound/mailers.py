@@ -42,8 +42,12 @@ class Delivery:
     refused: tuple[str, ...] = ()
 
 
-DeliveryCallback = Callable[[int, Delivery], None]
-"""Called with (index in the batch, outcome) as soon as one message's outcome is known."""
+DeliveryCallback = Callable[[int, Delivery], "bool | None"]
+"""Called with (index in the batch, outcome) as soon as one message's outcome is known.
+
+It returns False to stop the batch there: the messages after it are not sent and
+get no Delivery (the outbox found they are no longer this worker's to send).
+"""
 
 
 class Mailer(Protocol):
@@ -137,8 +141,8 @@ class SmtpMailer:
         try:
             for index, message in enumerate(messages):
                 results.append(await self._send_one(client, message))
-                if on_delivery is not None:
-                    on_delivery(index, results[-1])
+                if on_delivery is not None and on_delivery(index, results[-1]) is False:
+                    break
         finally:
             try:
                 await client.quit()
@@ -197,8 +201,8 @@ class MaildirMailer:
                 temporary.write_bytes(trace.encode() + message.raw)
                 os.replace(temporary, box / "new" / name)
             results.append(Delivery("sent", "delivered to Maildir"))
-            if on_delivery is not None:
-                on_delivery(index, results[-1])
+            if on_delivery is not None and on_delivery(index, results[-1]) is False:
+                break
         return results
 
 
@@ -218,6 +222,6 @@ class MemoryMailer:
             if answer.status == "sent":
                 self.sent.append(message)
             results.append(answer)
-            if on_delivery is not None:
-                on_delivery(index, answer)
+            if on_delivery is not None and on_delivery(index, answer) is False:
+                break
         return results

@@ -121,8 +121,29 @@ def claim_holders(session: Session) -> set[str]:
 
 def extend_claim(
     session: Session, ids: list[int], now: datetime, holder: str, ttl: timedelta
-) -> None:
-    """Push the end of ``holder``'s claim on ``ids`` (still pending) to ``now + ttl``."""
+) -> int:
+    """Push the end of ``holder``'s claim on ``ids`` (still pending) to ``now + ttl``.
+
+    Returns how many rows are still ``holder``'s: fewer than ``ids`` when its claim
+    ran out during a slow delivery and another worker took some of them.
+    """
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.claimed_by == holder,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(next_attempt_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_claim(session: Session, ids: list[int], now: datetime, holder: str) -> None:
+    """Give back ``holder``'s claim on ``ids`` (still pending): due again at once."""
     if not ids:
         return
     session.execute(
@@ -132,7 +153,7 @@ def extend_claim(
             OutboxMessage.claimed_by == holder,
             OutboxMessage.status == OutboxStatus.PENDING,
         )
-        .values(next_attempt_at=now + ttl)
+        .values(claimed_by=None, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
 

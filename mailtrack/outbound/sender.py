@@ -27,7 +27,13 @@ from mailtrack.confirmations import mark_undeliverable
 from mailtrack.db.models import ConfirmationRequest, OutboxKind, OutboxMessage, OutboxStatus
 from mailtrack.mail.addressing import redact
 from mailtrack.outbound.mailers import Delivery, Mailer, Outgoing
-from mailtrack.outbound.outbox import claim, claim_holders, extend_claim, retry_delay
+from mailtrack.outbound.outbox import (
+    claim,
+    claim_holders,
+    extend_claim,
+    release_claim,
+    retry_delay,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +69,8 @@ class Sender:
         self.retry_after = retry_after
         self.batch = batch
         # Several workers share the outbox: a batch is claimed under this name for
-        # claim_ttl, extended after each mail (so it need only cover one delivery).
+        # claim_ttl, extended after each mail (so it need only cover one delivery),
+        # and the batch stops if another worker took the rest meanwhile.
         self.holder = holder or worker_name()
         self.claim_ttl = claim_ttl
         # Called after each mail (the worker renews its mailbox leases there).
@@ -113,28 +120,37 @@ class Sender:
     def _send(self, outgoing: list[tuple[int, Outgoing]], result: Flushed) -> None:
         """Deliver one batch, recording each outcome as soon as the mailer reports it."""
         recorded: set[int] = set()
-        extended = time.monotonic()
 
-        def record(index: int, delivery: Delivery) -> None:
-            nonlocal extended
+        def record(index: int, delivery: Delivery) -> bool:
             row_id, message = outgoing[index]
             self._record(row_id, message, delivery, result)
             recorded.add(index)
             rest = [row for row, _ in outgoing[index + 1 :]]
-            # Keep a whole claim ahead of the next delivery (a slow relay may take the
-            # timeout twice per mail); a fast one needs no extension at all.
-            if rest and time.monotonic() - extended > self.claim_ttl.total_seconds() / 3:
-                extended = time.monotonic()
+            if rest:
+                # Before the next mail goes out, make sure the rest are still ours and keep
+                # a whole claim ahead of it. A relay slow enough to outlast the claim may
+                # have let another worker take them: sending on would send them twice.
+                now = self.clock.now()
                 with self.sessions.begin() as session:
-                    extend_claim(session, rest, self.clock.now(), self.holder, self.claim_ttl)
+                    kept = extend_claim(session, rest, now, self.holder, self.claim_ttl)
+                    if kept < len(rest):
+                        release_claim(session, rest, now, self.holder)
+                if kept < len(rest):
+                    log.warning(
+                        "outbox claim ran out during a slow delivery; %d mail(s) left to "
+                        "whoever holds them now",
+                        len(rest),
+                    )
+                    return False
             if self.before_each is not None:
                 self.before_each()
+            return True
 
         deliveries = self.mailer.send_many([message for _, message in outgoing], on_delivery=record)
         # Outcomes returned without being reported one by one (the relay could not be
-        # reached at all) are recorded now.
+        # reached at all) are recorded now. A batch stopped early has fewer outcomes.
         for index, ((row_id, message), delivery) in enumerate(
-            zip(outgoing, deliveries, strict=True)
+            zip(outgoing, deliveries, strict=False)
         ):
             if index not in recorded:
                 self._record(row_id, message, delivery, result)

@@ -277,6 +277,7 @@ _DURATION_UNITS = {
     "d": timedelta(days=1),
     "w": timedelta(weeks=1),
 }
+_LONGEST = timedelta(days=36525)
 _ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _DOMAIN = re.compile(r"^@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -296,10 +297,16 @@ def parse_duration(text: str) -> timedelta:
     for match in _DURATION_PART.finditer(compact):
         if match.start() != position:
             break
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        try:
+            total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        except OverflowError:
+            raise ValueError(f"duration too long: {text!r}") from None
         position = match.end()
     if position != len(compact):
         raise ValueError(f"not a duration: {text!r} (use a number and a unit: ms, s, m, h, d, w)")
+    # Every duration is added to a date at run time: past a century it could not be.
+    if total > _LONGEST:
+        raise ValueError(f"duration too long: {text!r} (at most 100 years)")
     return total
 
 

@@ -10,7 +10,8 @@ server adds its header above any the sender wrote, a failure in any trusted
 header counts (a forged "pass" with our id cannot hide a real "fail").
 
 DKIM may give several results (one per signature): it fails here only when
-none passes, because lists and relays break one signature and keep another.
+none passes in the same header, because lists and relays break one signature
+and keep another.
 """
 
 from __future__ import annotations
@@ -63,19 +64,21 @@ def failures(headers: Iterable[str], trusted: Iterable[str], methods: Iterable[s
     watched = {method.lower() for method in methods}
     if not trusted_ids or not watched:
         return []
-    results = [
-        result
+    per_header = [
+        [r for r in parse(header) if r.authserv_id in trusted_ids and r.method in watched]
         for header in headers
-        for result in parse(header)
-        if result.authserv_id in trusted_ids and result.method in watched
     ]
     failed: list[str] = []
     for method in sorted(watched):
-        mine = [result for result in results if result.method == method]
-        if any(result.result == "pass" for result in mine) and method == "dkim":
-            continue
-        for result in mine:
-            if result.result == "fail":
-                failed.append(f"{method}=fail ({result.authserv_id})")
+        for results in per_header:
+            mine = [result for result in results if result.method == method]
+            # A passing DKIM signature excuses a broken one only in the same header,
+            # the one our server wrote: a forged header with our id and "dkim=pass"
+            # is another header and cannot.
+            if method == "dkim" and any(result.result == "pass" for result in mine):
+                continue
+            fail = next((result for result in mine if result.result == "fail"), None)
+            if fail is not None:
+                failed.append(f"{method}=fail ({fail.authserv_id})")
                 break
     return failed

@@ -51,6 +51,11 @@ def test_dkim_fails_only_when_no_signature_passes() -> None:
     assert authresults.failures([f"{OURS}; dkim=fail"], [OURS], ["dkim"]) == [f"dkim=fail ({OURS})"]
 
 
+def test_a_forged_dkim_pass_with_our_id_in_another_header_cannot_hide_our_fail() -> None:
+    headers = [f"{OURS}; dkim=fail header.d=cliente.test", f"{OURS}; dkim=pass header.d=evil.test"]
+    assert authresults.failures(headers, [OURS], ["dkim"]) == [f"dkim=fail ({OURS})"]
+
+
 def test_comments_versions_and_case_are_read_as_rfc_8601_says() -> None:
     header = "MX.Tracker.Test 1; (nested (comment)) DMARC=Fail (p=none); spf/1=pass"
     parsed = authresults.parse(header)

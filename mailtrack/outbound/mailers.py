@@ -92,8 +92,9 @@ class SmtpMailer:
         """
         return asyncio.run(self._check())
 
-    async def _check(self) -> str:
-        client = aiosmtplib.SMTP(
+    def _client(self) -> aiosmtplib.SMTP:
+        """A client for the relay, not yet connected: TLS, STARTTLS or plain; AUTH if set."""
+        return aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
             use_tls=self.security == "tls",
@@ -103,6 +104,9 @@ class SmtpMailer:
             username=self.username,
             password=self.password,
         )
+
+    async def _check(self) -> str:
+        client = self._client()
         where = f"{self.host}:{self.port}"
         try:
             response = await client.connect()
@@ -119,16 +123,7 @@ class SmtpMailer:
     async def _send_all(
         self, messages: Sequence[Outgoing], on_delivery: DeliveryCallback | None
     ) -> list[Delivery]:
-        client = aiosmtplib.SMTP(
-            hostname=self.host,
-            port=self.port,
-            use_tls=self.security == "tls",
-            start_tls=self.security == "starttls",
-            tls_context=self._tls() if self.security != "none" else None,
-            timeout=self.timeout,
-            username=self.username,
-            password=self.password,
-        )
+        client = self._client()
         where = f"{self.host}:{self.port}"
         try:
             await client.connect()

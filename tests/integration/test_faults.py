@@ -37,6 +37,7 @@ from support.service import (
     log_of,
     mailtrack,
     smtp_section,
+    wait_for,
     write_config,
 )
 from support.traffic import is_request, minutes_mail, parse, people
@@ -56,15 +57,6 @@ from mailtrack.db.models import InboundMessage, OutboxMessage, OutboxStatus
 from mailtrack.worker import Backoff, Service
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 def states(url: str) -> dict[str, int]:

@@ -8,7 +8,6 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default
@@ -20,6 +19,7 @@ from imapclient import IMAPClient
 from stack.mailstack import MailStack
 from support.loop import handlers
 from support.runtime import make_runtime
+from support.service import wait_for
 
 from mailtrack.assembly import (
     Runtime,
@@ -33,16 +33,6 @@ from mailtrack.clock import SystemClock
 from mailtrack.status import status_report
 
 pytestmark = pytest.mark.integration
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"nothing after {timeout} s")
 
 
 class World:

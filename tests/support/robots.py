@@ -17,7 +17,6 @@ from __future__ import annotations
 import smtplib
 import ssl
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,17 +39,7 @@ from mailtrack.assembly import (
 from mailtrack.clock import FrozenClock
 from support.loop import handlers
 from support.runtime import make_runtime
-from support.service import Mailboxes, imap_section, smtp_section
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 60, what: str = "") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what or 'condition'} not met after {timeout} s")
+from support.service import Mailboxes, imap_section, smtp_section, wait_for
 
 
 def settle(stack: MailStack) -> None:

@@ -354,7 +354,7 @@ class Node:
         return guard
 
     def _release_processed(self, reader: Reader) -> None:
-        """Move mail others processed (the source moves only what it fetched itself)."""
+        """Move mail that other nodes processed: the reader releases only what it processed itself."""
         imap = reader.config.imap
         if imap is None or not imap.processed_folder:
             return

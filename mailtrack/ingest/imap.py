@@ -43,6 +43,8 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # socket errors, timeouts, ssl.SSLError
     IMAPClientError,  # imaplib.IMAP4.error, and .abort beneath it
 )
+# UIDs per MOVE: some servers refuse command lines longer than a few kilobytes.
+MOVE_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,6 @@ class ImapSource:
         self.name = f"imap://{settings.username}@{settings.host}:{settings.port}"
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
-        self._uids: dict[str, int] = {}
         self._highest_uid = 0
 
     # -- connection -----------------------------------------------------------
@@ -199,9 +200,7 @@ class ImapSource:
                     if raw is None:
                         # Expunged between SEARCH and FETCH: nothing to archive, move on.
                         continue
-                    ref = f"{uidvalidity}:{uid}"
-                    self._uids[ref] = uid
-                    mails.append(FetchedMail(ref, bytes(raw)))
+                    mails.append(FetchedMail(f"{uidvalidity}:{uid}", bytes(raw)))
                 self._highest_uid = max(self._highest_uid, chunk[-1])
                 yield Batch(
                     mails,
@@ -230,25 +229,42 @@ class ImapSource:
         return None
 
     def processed(self, refs: list[str]) -> None:
-        """Move handled mail to ``processed_folder`` (only ever after our commit)."""
+        """Move handled mail to ``processed_folder`` (only ever after our commit).
+
+        A ref is ``UIDVALIDITY:UID``, so nothing is remembered between fetch and
+        move (a service that runs for months keeps no per-mail state); a ref from
+        an earlier UIDVALIDITY names a UID of a folder that no longer exists and
+        is left alone.
+        """
         target = self.settings.processed_folder
         if not target or not refs:
             return
-        uids = [self._uids.pop(ref) for ref in refs if ref in self._uids]
+        client = self._client()  # selects the folder: self.uidvalidity is current
+        uids = sorted(uid for uid in (self._uid_of(ref) for ref in refs) if uid is not None)
         if not uids:
             return
-        client = self._client()
         try:
             if not client.folder_exists(target):
                 client.create_folder(target)
-            if client.has_capability("MOVE"):
-                client.move(uids, target)
-            else:
-                client.copy(uids, target)
-                client.delete_messages(uids)
-                client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
+            for start in range(0, len(uids), MOVE_CHUNK):
+                chunk = uids[start : start + MOVE_CHUNK]
+                if client.has_capability("MOVE"):
+                    client.move(chunk, target)
+                else:
+                    client.copy(chunk, target)
+                    client.delete_messages(chunk)
+                    if client.has_capability("UIDPLUS"):
+                        client.uid_expunge(chunk)
+                    else:
+                        client.expunge()
         except NETWORK_ERRORS as error:
             raise MailSourceError(f"IMAP move to {target} failed: {error}") from error
+
+    def _uid_of(self, ref: str) -> int | None:
+        validity, _, uid = ref.partition(":")
+        if not uid.isdigit() or not validity.isdigit() or int(validity) != self.uidvalidity:
+            return None
+        return int(uid)
 
     # -- waiting --------------------------------------------------------------
 

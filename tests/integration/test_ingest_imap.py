@@ -209,6 +209,37 @@ def test_processed_mail_is_moved_only_after_the_commit(make_box: Callable[..., B
     assert counts == {"INBOX": "0", "Processed": "2"}
 
 
+def test_processed_refs_are_moved_by_any_connection_and_only_for_the_current_folder(
+    make_box: Callable[..., Box],
+) -> None:
+    # The source keeps no per-mail state between fetch and move (a months-long service
+    # must not grow): a ref names its UID, so another connection (another worker of a
+    # cluster) can move it, and a ref from an earlier UIDVALIDITY is left alone.
+    box = make_box(processed_folder='"Processed"')
+    for n in range(3):
+        box.deliver(minutes_to(box, n))
+    source = build_source(box.runtime.config)
+    assert isinstance(source, ImapSource)
+    source.open()
+    try:
+        refs = [mail.ref for batch in source.fetch(None, set()) for mail in batch.mails]
+        assert len(refs) == 3
+        other = ImapSource(source.settings)
+        other.open()
+        try:
+            stale = f"{(other.uidvalidity or 0) + 1}:{refs[1].partition(':')[2]}"
+            other.processed([refs[0], stale, "not-a-ref"])
+        finally:
+            other.close()
+    finally:
+        source.close()
+    status = box.stack.doveadm(
+        "mailbox", "status", "-u", box.address, "messages", "INBOX", "Processed"
+    )
+    counts = dict(line.split(" messages=") for line in status.strip().splitlines())
+    assert counts == {"INBOX": "2", "Processed": "1"}
+
+
 def test_certificate_checks(make_box: Callable[..., Box], mail_stack: MailStack) -> None:
     box = make_box(port=str(mail_stack.imaps_port), security='"tls"')
     box.deliver(minutes_to(box))

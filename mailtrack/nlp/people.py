@@ -175,7 +175,14 @@ class PeopleIndex:
 
 
 def _clean_display(name: str) -> str:
-    """A display name without what is not a name: "(Legal)", "[EXT]", quotes, ", Inc"."""
+    """A display name without what is not a name: "(Legal)", "[EXT]", quotes, ", Inc".
+
+    A display name that holds an address ("Ana <ana@x.test>, Luis Gil", which
+    a sender's broken header folding or a forger makes) names nobody: the
+    names in it may belong to other people, so only the address is read.
+    """
+    if "@" in name or "<" in name:
+        return ""
     name = re.sub(r"\([^)]*\)|\[[^\]]*\]|\"|'", " ", name)
     if "," in name:  # "Pérez, Juan" -> "Juan Pérez"
         last, _, first = name.partition(",")

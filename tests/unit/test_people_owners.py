@@ -117,3 +117,21 @@ def test_for_everyone_in_the_middle_is_not_everyone_owning_it() -> None:
 def test_speaker_saying_ill_owns_the_action() -> None:
     emails, _ = owners("I'll open a PR for the linter", marker="speaker", speaker="Bob")
     assert emails == ("rob.lane@partner.test",)
+
+
+def test_a_display_name_holding_an_address_names_nobody() -> None:
+    # What a broken header fold (or a forger) makes of "Andrés <a@...>, Diego Gil <d@...>":
+    # one mailbox, Diego's, whose display name carries Andrés's name and address.
+    people = PeopleIndex.build(
+        [
+            Participant(
+                "diego.gil@cliente.test",
+                "Andrés Domínguez <andres.dominguez@cliente.test>, Diego Gil",
+            )
+        ],
+        sender=None,
+    )
+    assert people.resolve("Andrés") == set()
+    assert people.resolve("Domínguez") == set()
+    assert people.resolve("Diego") == {"diego.gil@cliente.test"}  # from the address
+    assert people.resolve("Gil") == {"diego.gil@cliente.test"}

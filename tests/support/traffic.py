@@ -196,7 +196,11 @@ def minutes_mail(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
-    return Minutes(message_id, bytes(message), language, organizer, chosen, secret)
+    # CPython folds a long To of non-ASCII names into encoded words that swallow the
+    # addresses ("=?utf-8?q?...=3Candres=2E...=40clien?="): such a header names fewer
+    # people than were meant. Lines up to RFC 5322's 998 characters need no folding.
+    raw = message.as_bytes(policy=message.policy.clone(max_line_length=998))
+    return Minutes(message_id, raw, language, organizer, chosen, secret)
 
 
 def parse(raw: bytes) -> Message:

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_FOLD = str.maketrans("áéíóúüñÁÉÍÓÚÜÑàèìòùÀÈÌÒÙâêîôûç", "aeiouunAEIOUUNaeiouAEIOUaeiouc")
+_FOLD = str.maketrans("áéíóúüñÁÉÍÓÚÜÑàèìòùÀÈÌÒÙâêîôûçªº", "aeiouunAEIOUUNaeiouAEIOUaeioucao")
 
 WEEKDAYS = {
     "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6,
@@ -155,6 +155,11 @@ class DateMention:
 def fold(text: str) -> str:
     """Lowercase and strip Spanish accents without changing the length (offsets stay valid)."""
     return text.lower().translate(_FOLD)
+
+
+def strip_accents(text: str) -> str:
+    """Accents removed, capitals kept ("Dª Álvarez" -> "Da Alvarez"); the length is kept."""
+    return text.translate(_FOLD)
 
 
 def _next_weekday(reference: date, weekday: int) -> date:

@@ -4,15 +4,23 @@ In the order tried (the first that finds someone wins):
 
 1. a table's owner column ("Responsable", "Owner", "Lead");
 2. an explicit mark: "Responsable: X", "Owner - X", "assigned to X", "a cargo de X",
-   "AI: X", a trailing "(X)" or "[X]" or "- X", "@X", "→ X";
-3. a label before the text: "X: revisar el contrato", "X – revisar";
+   "AI: X", "Se encomienda a la Secretaría", "Se faculta al Presidente y a la
+   Secretaria", "@a and @b", a trailing "(X)" or "[X]" or "- X", "@X", "→ X" (but not
+   who moved, seconded or voted: "(4-0, Wagner abstaining)");
+3. a label before the text: "X: revisar el contrato", "X – revisar", "ACTION: a and b to";
 4. the subject of the sentence: "X se encarga de", "X will", "X to send", "X y Y
-   revisarán", "Quedamos en que X revisa", a speaker's "I'll" in "Geoffrey: I'll...";
+   revisarán", "Carla lo arregla", "Quedamos en que X revisa", "El coordinador de obras,
+   señor X, presentará", also after a topic ("Uniform jackets: Lena will") or in a later
+   clause ("En cuanto a los pasos, Pedro preparará"), a speaker's "I'll" in
+   "Geoffrey: I'll...";
 5. the group and the self: "todos", "everyone" (every participant); "yo", "me
-   encargo", "I'll" (the sender).
+   encargo", "I'll" (the sender, or in a pasted chat, "Ana Gil 09:34 me encargo",
+   whoever wrote the line).
 
-A mention that names nobody among the participants is kept as written: the
-external owner ("el proveedor", "Legal", "Marta, de Legal").
+Offices ("la tesorera", "El Director", "la administración") resolve to whoever the
+mail says holds them (:mod:`mailtrack.nlp.roles`). A mention that names nobody among
+the participants is kept as written: the external owner ("el proveedor", "Legal",
+"Marta, de Legal").
 """
 
 from __future__ import annotations
@@ -24,7 +32,13 @@ from mailtrack.nlp.dates import fold
 from mailtrack.nlp.people import PeopleIndex
 from mailtrack.nlp.segment import Candidate
 
-_NAME = r"(?:@?[A-ZÁÉÍÓÚÑÜ][\w'’áéíóúñü.-]*|@[\w.-]+|[a-z][a-z0-9]{2,}(?:[._-][a-z0-9]+)?|yo|I|me)"
+# Lowercase words are handles ("ebrandt") or offices written with an accent ("la
+# secretaría del consejo"); other accented words are verbs ("sugirió"), not names.
+_NAME = (
+    r"(?:@?[A-ZÁÉÍÓÚÑÜ][\w'’áéíóúñü.-]*|@[\w.-]+|[a-z][a-z0-9]{2,}(?:[._-][a-z0-9]+)?|"
+    r"administraci[oó]n|secretar[ií]a|direcci[oó]n|tesorer[ií]a|rector[ií]a|alcald[ií]a|"
+    r"intervenci[oó]n|coordinaci[oó]n|personer[ií]a|yo|I|me)"
+)
 _NAMES = rf"{_NAME}(?:\s+{_NAME}){{0,3}}"
 _LIST = rf"{_NAMES}(?:\s*(?:,|/|&|\+|\by\b|\band\b|\be\b)\s*{_NAMES})*"
 _TITLE = (
@@ -37,12 +51,23 @@ _ENCLOSED = re.compile(
 )
 
 _EXPLICIT = [
+    # A word needs its separator ("Owner: Ana", "Resp. - Luis"): "the owners by 6 March" is
+    # not an owner called "by"; a phrase does not ("assigned to Ana", "a cargo de Luis").
     re.compile(
-        rf"(?:responsables?|resp\.|owners?|encargad[oa]s?|asignad[oa]s? a|assigned to|"
-        rf"a cargo de|led by|owner is)\s*[:\-–=]?\s*(?P<who>{_TITLE}{_LIST}|[^.;,)\]]{{2,40}})",
+        rf"(?:\b(?:responsables?|resp\.|owners?|encargad[oa]s?)\s*[:\-–=]|"
+        rf"\b(?:asignad[oa]s? a|assigned to|a cargo de|led by|owner is)\s*[:\-–=]?)"
+        rf"\s*(?P<who>{_TITLE}{_LIST}|[^.;,)\]]{{2,40}})",
         re.IGNORECASE,
     ),
     re.compile(rf"\bAI\s*[:\-–]\s*(?P<who>{_LIST})"),
+    # Formal minutes entrust, at the start of an item: "Se encomienda a la Secretaría...",
+    # "Se faculta al Presidente y a la Secretaria..." (later in a decision's text it is
+    # another item the decision leads to, not the decision's owner).
+    re.compile(
+        r"^\W{0,3}(?i:se\s+(?:encomienda|encarga|faculta|autoriza|delega|mandata|comisiona|designa))"
+        rf"\s+(?:a\s+l[oa]s?\s+|al\s+|a\s+)(?P<who>{_TITLE}{_NAMES}"
+        rf"(?:\s*(?:,|\by\b|\be\b)\s*(?:a\s+l[oa]s?\s+|al\s+|a\s+)?{_TITLE}{_NAMES})*)",
+    ),
     re.compile(rf"(?:→|->|=>)\s*(?P<who>{_TITLE}{_LIST})"),
 ]
 _TRAILING = re.compile(
@@ -50,21 +75,50 @@ _TRAILING = re.compile(
     rf"\s[-–—]\s*(?P<dash>{_TITLE}{_LIST}))\s*[.;]?\s*$"
 )
 _HANDLE = re.compile(r"(?<![\w.])@(?P<who>[A-Za-z][\w.-]*[A-Za-z0-9])")
+_HANDLE_LIST = re.compile(
+    r"^\W{0,3}(?P<who>@[A-Za-z][\w.-]*(?:\s*(?:,|&|\band\b|\by\b|\be\b)\s*@[A-Za-z][\w.-]*)+)"
+)
+_TOPIC = re.compile(r"^[^:]{2,40}:\s+(?=\S)")
+_CLAUSE = re.compile(r"(?:;|\.)\s+|,\s+(?=[A-ZÁÉÍÓÚÑ])")
 _LEADING_LABEL = re.compile(rf"^\s*(?P<who>{_TITLE}{_LIST})\s*(?::|\s[-–—]\s)\s*\S")
 _LEAD_IN = re.compile(
     r"^(?:quedamos en que|se acord[oó] que|se acuerda que|acordamos que|se decidi[oó] que|"
     r"decidimos que|we agreed that|it was agreed that|it was decided that|agreed that|"
-    r"consensus was that|also,?|tambi[eé]n)\s+",
+    r"consensus was that|also,?|tambi[eé]n|"
+    # "ACTION 41.1:", "AI-3 -", "Tarea 2:": a numbered mark before the sentence
+    r"(?:action(?:\s+item)?|acci[oó]n|ai|todo|to-do|tarea|task)\s*#?[\d.]*\s*[:\-–])\s*",
     re.IGNORECASE,
 )
 _SUBJECT_VERB = re.compile(
     # "Sergio (@sdelquin) creará ...": a handle or a role may stand between name and verb
     rf"^(?P<who>{_TITLE}{_LIST})(?:\s*\([^()]{{1,40}}\))?\s+"
+    r"(?:(?:lo|la|los|las|le|les|nos|os)\s+)?"  # "Carla lo arregla hoy"
     r"(?:se encarga|se encargar[aá]n?|se compromete|se comprometen|"
     r"will|'ll|to\s+[a-z]|shall|is going to|are going to|agreed to|agrees to|volunteered to|owns|"
     r"takes|se ocupa|se ocupar[aá]n?|queda encargad|quedan encargad|har[aá]n?\b|"
     r"[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b|"
     r"[a-záéíóúñ]+(?:a|e)\b|[a-z]+s\b)",
+)
+_TIME = r"\[?\d{1,2}:\d{2}(?:\s?[AaPp]\.?[Mm]\.?)?\]?"
+_CHAT_WORD = r"(?!I['’\s])[A-ZÁÉÍÓÚÑ][\w'’.-]+"  # a capitalised word, not "I'll"
+_CHAT_NAME = rf"{_CHAT_WORD}(?:,?\s+{_CHAT_WORD}){{0,3}}"
+# A pasted chat: "Javiera Contreras 09:34 me encargo...", "[9:17 AM] Solheim, Ingrid I'll do".
+_CHAT = re.compile(rf"^(?:(?P<who>{_CHAT_NAME})\s+{_TIME}|{_TIME}\s+(?P<who2>{_CHAT_NAME}))\s+")
+# "Trish (me): update the sheet": the writer names herself; the name is the owner.
+_SELF_NOTE = re.compile(rf"^(\W*{_NAMES})\s*\((?:me|yo|myself)\)")
+# Who moved, seconded or voted is not who does it: "(4-0, Wagner abstaining)",
+# "RESOLVED (Cr Pryor / Cr Fong)", "(moved Baptiste, seconded Eze)".
+_VOTE = re.compile(
+    r"\d+\s*[-–]\s*\d+|abstain|abstention|abstenci|\bmoved\b|second|carried|unanim|"
+    r"\bvotos?\b|a favor|en contra|propone|secunda",
+    re.IGNORECASE,
+)
+_MOTION_BEFORE = re.compile(
+    r"(?:resolved|motion|mocion|moved|carried|acuerdo|propuesta|dictamen)\W*$", re.IGNORECASE
+)
+# "El coordinador de obras, señor Jhon Jairo Pérez, presentará...": the name in apposition.
+_APPOSITION = re.compile(
+    rf"^(?:[Ee]l|[Ll]a|[Tt]he)\s+[^,]{{3,60}},\s*(?P<who>{_TITLE}{_NAMES}),\s+\S"
 )
 _SELF = re.compile(
     r"\b(?:yo|me encargo|me ocupo|me comprometo|lo hago yo|lo preparo yo|lo env[ií]o yo|"
@@ -105,61 +159,98 @@ NOBODY = Owners((), None, "")
 
 def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     """The owners of a candidate action, resolved against ``people``."""
-    text = candidate.text
+    text = _SELF_NOTE.sub(r"\1", candidate.text)
+    writer = people.sender  # who "I", "yo", "me encargo" mean
+    chat = _CHAT.match(text)
+    if chat:
+        said = _resolve(chat.group("who") or chat.group("who2"), people, "speaker")
+        if said and len(said.emails) == 1:
+            writer = said.emails[0]
+            text = text[chat.end() :]
+
+    def resolve(mention: str, how: str, short_prefix: bool = False) -> Owners | None:
+        return _resolve(mention, people, how, short_prefix, me=writer)
+
     cell = candidate.cells.get("owner")
     if cell:
-        return _resolve(cell, people, "table") or Owners((), _external(cell), "table")
+        return resolve(cell, "table") or Owners((), _external(cell), "table")
     for pattern in _EXPLICIT:
         for match in pattern.finditer(text):
-            found = _resolve(match.group("who"), people, "explicit")
+            found = resolve(match.group("who"), "explicit")
             if found:
                 return found
             external = _external(match.group("who"))
             if external:
                 return Owners((), external, "explicit")
+    handles = _HANDLE_LIST.match(text)
+    if handles:  # "@wkhan and @pbarros to write..."
+        found = resolve(handles.group("who"), "handle")
+        if found:
+            return found
     for match in _HANDLE.finditer(text):
-        found = _resolve(match.group("who"), people, "handle")
+        found = resolve(match.group("who"), "handle")
         if found:
             return found
     trailing = _TRAILING.search(text)
+    if trailing and _VOTE.search(trailing.group(0)):
+        trailing = None
     if trailing:
         who = trailing.group("paren") or trailing.group("bracket") or trailing.group("dash") or ""
-        found = _resolve(who, people, "trailing")
+        found = resolve(who, "trailing")
         if found:
             return found
     for enclosed in _ENCLOSED.finditer(text):
         who = enclosed.group("bracket") or enclosed.group("paren") or enclosed.group("dashed") or ""
-        found = _resolve(who, people, "enclosed")
+        if _VOTE.search(who) or _MOTION_BEFORE.search(text[: enclosed.start()]):
+            continue
+        found = resolve(who, "enclosed")
         if found:
             return found
     if candidate.speaker:
         how = "speaker" if _SELF.search(text) else "label"
-        found = _resolve(candidate.speaker, people, how, short_prefix=candidate.marker == "label")
+        found = resolve(candidate.speaker, how, short_prefix=candidate.marker == "label")
         if found:
             return found
     if candidate.marker == "label" and (candidate.label or "").startswith(
         ("action", "accion", "todo", "ai")
     ):
-        # MeetBot and friends: "ACTION: nick verb ...", the doer comes first.
+        # MeetBot and friends: "ACTION: nick verb ...", the doers come first.
+        doers = _SUBJECT_VERB.match(text) or _LEADING_LABEL.match(text)
+        if doers:
+            found = resolve(doers.group("who"), "label")
+            if found:
+                return found
         first = text.split(maxsplit=1)[0] if text.split() else ""
-        found = _resolve(first, people, "label")
+        found = resolve(first, "label")
         if found:
             return found
     leading = _LEADING_LABEL.match(text)
     if leading:
-        found = _resolve(leading.group("who"), people, "label")
+        found = resolve(leading.group("who"), "label")
         if found:
             return found
     body = _LEAD_IN.sub("", text.strip(), count=1)
-    subject = _SUBJECT_VERB.match(body)
-    if subject:
-        found = _resolve(subject.group("who"), people, "subject")
+    apposition = _APPOSITION.match(body)
+    if apposition:
+        found = resolve(apposition.group("who"), "subject")
         if found:
             return found
+    # The sentence's subject: at the start, after a topic ("Uniform jackets: Lena will"),
+    # or in a later clause ("En cuanto a los pasos, Pedro preparará"; "...; el Director
+    # se compromete a publicarlos").
+    topic = _TOPIC.match(body)
+    starts = [0, topic.end()] if topic else [0]
+    starts += [clause.end() for clause in _CLAUSE.finditer(body)]
+    for start in starts:
+        subject = _SUBJECT_VERB.match(_LEAD_IN.sub("", body[start:], count=1))
+        if subject:
+            found = resolve(subject.group("who"), "subject")
+            if found:
+                return found
     if _EVERYONE_FIRST.match(body):
         return Owners(tuple(people.everyone), None, "everyone")
-    if _SELF.search(text) and people.sender:
-        return Owners((people.sender,), None, "self")
+    if _SELF.search(text) and writer:
+        return Owners((writer,), None, "self" if writer == people.sender else "speaker")
     if trailing:
         who = trailing.group("paren") or trailing.group("bracket") or ""
         external = _external(who)
@@ -169,31 +260,51 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
 
 
 _ME = frozenset({"yo", "me", "i", "myself", "mi", "moi"})
+# Words that make a mention a group of people, never one participant.
+_GROUP = re.compile(r"^(?:team|teams|group|staff|crew|comms|equipo|grupo)$")
 
 
 def _split_names(text: str) -> list[str]:
-    parts = re.split(r"\s*(?:,|/|&|;|\by\b|\band\b|\be\b|\+)\s*", text.strip())
+    # "al Presidente y a la Secretaria": the preposition of an entrusting goes.
+    text = re.sub(r"(?:^|(?<=\s))(?:a\s+l[oa]s?|al|a)\s+(?=[A-ZÁÉÍÓÚÑ])", "", text.strip())
+    parts = re.split(r"\s*(?:,|/|&|;|\by\b|\band\b|\be\b|\+)\s*", text)
     return [part.strip(" .:;()[]*_") for part in parts if part.strip(" .:;()[]*_")]
 
 
-def _resolve(text: str, people: PeopleIndex, how: str, short_prefix: bool = False) -> Owners | None:
-    """Every name in ``text`` that resolves to exactly one participant; None if none does."""
+def _resolve(
+    text: str,
+    people: PeopleIndex,
+    how: str,
+    short_prefix: bool = False,
+    me: str | None = None,
+) -> Owners | None:
+    """Every name in ``text`` that resolves to exactly one participant; None if none does.
+
+    "yo", "I", "me" are ``me`` (the writer of a chat line), else the sender."""
+    me = me or people.sender
     if _EVERYONE.fullmatch(text.strip().lower()):
         return Owners(tuple(people.everyone), None, how)
     emails: list[str] = []
     for name in _split_names(text):
-        if fold(name) in _ME and people.sender:
-            found = {people.sender}
+        if fold(name) in _ME and me:
+            found = {me}
         elif fold(name) in _NOT_NAMES:
             continue
         else:
             found = people.resolve(name, short_prefix=short_prefix)
         if len(found) != 1:
-            # "Juan Pérez (Legal)" or "Ana García, project lead": try the leading words.
+            # "Juan Pérez (Legal)" or "Ana García, project lead": try the leading words
+            # ("yo preparamos" is the writer); "GW Transit comms team" is a team, not
+            # the participant from GW Transit.
             words = name.split()
             while len(found) != 1 and len(words) > 1:
+                if _GROUP.search(fold(words[-1])):
+                    break
                 words = words[:-1]
-                found = people.resolve(" ".join(words))
+                if len(words) == 1 and fold(words[0]) in _ME and me:
+                    found = {me}
+                else:
+                    found = people.resolve(" ".join(words))
         if len(found) == 1:
             email = next(iter(found))
             if email not in emails:

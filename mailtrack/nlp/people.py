@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mailtrack.nlp.dates import fold
+from mailtrack.nlp.roles import declared, role_of, roles_of_address
 
 _TITLES = re.compile(
     r"^(?:sr|sra|srta|senor|senora|senorita|don|dona|d|dna|dr|dra|doctor|doctora|ing|lic|"
@@ -69,6 +70,7 @@ class PeopleIndex:
     sender: str | None
     forms: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     firsts: dict[str, str] = field(default_factory=dict)  # email -> folded first name
+    roles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # role -> emails
 
     @classmethod
     def build(
@@ -93,6 +95,8 @@ class PeopleIndex:
 
     def _add_person(self, person: Participant) -> None:
         email = person.email
+        for role in roles_of_address(email, person.name):
+            self.add_alias(role, email)
         local = email.partition("@")[0]
         self._add(local, email)
         pieces = [piece for piece in re.split(r"[._\-+]", local) if piece]
@@ -106,6 +110,7 @@ class PeopleIndex:
         if not words:
             return
         self.firsts[email] = words[0]
+        self._add(words[0], email)  # "Li", "Jo": a first name of two letters still names
         self._add(" ".join(words), email)
         for word in words:
             if len(word) >= 3:
@@ -133,6 +138,11 @@ class PeopleIndex:
         key = _key(alias)
         if key and len(key) >= 3:
             self.forms[key].add(email)
+        # "Secretario-Administrador" holds both roles; "secretaria del consejo" is a secretary.
+        for part in re.split(r"\s*(?:-|/|\by\b|\band\b)\s*", key):
+            role = role_of(part) if part else None
+            if role:
+                self.roles[role].add(email)
 
     def resolve(self, mention: str, short_prefix: bool = False) -> set[str]:
         """Addresses ``mention`` may mean (empty when unknown); several mean ambiguous."""
@@ -143,6 +153,11 @@ class PeopleIndex:
             key = key[1:]
         if key in self.forms:
             return set(self.forms[key])
+        if "-" in key and "@" not in key:  # "Ruth-Ann": "ruth ann" or "ruthann"
+            for joined in (key.replace("-", " "), key.replace("-", "")):
+                found = self.resolve(joined, short_prefix)
+                if found:
+                    return found
         if "@" in key:
             return {key} if any(p.email == key for p in self.participants) else set()
         words = key.split()
@@ -155,7 +170,23 @@ class PeopleIndex:
             both = self.forms[words[0]] & self.forms[words[1]]
             if both:
                 return set(both)
+        role = role_of(key)
+        if role:
+            # "Jefe Liliana Ortiz" is Liliana; "la presidenta", "el coordinador académico"
+            # are whoever holds that role.
+            named = self.resolve(key.split(maxsplit=1)[1]) if len(words) > 1 else set()
+            return named if len(named) == 1 else set(self.roles.get(role, ()))
         return set()
+
+    def resolve_full_name(self, name: str) -> set[str]:
+        """A name as an attendance list writes it, perhaps longer than the display name:
+        "D. Daniel Pascual Llorente" for "Daniel Pascual" (the second surname dropped)."""
+        words = name.split()
+        found = self.resolve(name)
+        while len(found) != 1 and len(words) > 2:
+            words = words[:-1]
+            found = self.resolve(" ".join(words))
+        return found
 
     def _by_prefix(self, key: str, shortest: int = 4) -> set[str]:
         """Nicknames: "Benja" for Benjamín, "Sofi" for Sofía, and the known short forms."""
@@ -215,19 +246,24 @@ _ROLE_LINE = re.compile(
 
 def roles_in(text: str, people: PeopleIndex) -> dict[str, str]:
     """Roles named beside people: "Raquel Ibáñez (técnica, secretaria del consejo)",
-    or on a line of their own: "Administradora: Carmen López", "Chair: Ines Albrecht".
+    on a line of their own: "Administradora: Carmen López", "Chair: Ines Albrecht",
+    or in a sentence (:func:`mailtrack.nlp.roles.declared`): "La tesorera, D.ª Pilar Aznar".
 
     Minutes then say "la secretaría del consejo pedirá...": the attendance list
     is how a reader knows who that is.
     """
     found: dict[str, str] = {}
+    for role, name in declared(text):
+        emails = people.resolve_full_name(name)
+        if len(emails) == 1:
+            found.setdefault(role, next(iter(emails)))
     for match in _ROLE_LINE.finditer(text[:20_000]):
-        emails = people.resolve(match.group("name"))
+        emails = people.resolve_full_name(match.group("name"))
         role = match.group("role").strip()
         if len(emails) == 1 and len(role.split()) <= 3 and not people.resolve(role):
             found.setdefault(role, next(iter(emails)))
     for match in _ROLE_NOTE.finditer(text[:20_000]):
-        emails = people.resolve(match.group("name"))
+        emails = people.resolve_full_name(match.group("name"))
         if len(emails) != 1:
             continue
         email = next(iter(emails))

@@ -135,3 +135,106 @@ def test_a_display_name_holding_an_address_names_nobody() -> None:
     assert people.resolve("Domínguez") == set()
     assert people.resolve("Diego") == {"diego.gil@cliente.test"}  # from the address
     assert people.resolve("Gil") == {"diego.gil@cliente.test"}
+
+
+# Formal minutes name offices, not people; the same mail says who holds them.
+BOARD = PeopleIndex.build(
+    [
+        Participant("secretaria@comunidad.test", "Rubén Lasheras"),
+        Participant("mangel.sancho@correo.test", "Miguel Ángel Sancho"),
+        Participant("paznar@correo.test", "Pilar Aznar"),
+        Participant("administracion@fincas.test", "Alfonso Luna - Fincas Luna"),
+        Participant("jjperez@correo.test", "Jhon Jairo Pérez"),
+        Participant("lortiz@correo.test", "Liliana Ortiz"),
+        Participant("jrincon@correo.test", "Julián Rincón"),
+        Participant("dk@correo.test", "Deepa Krishnan"),
+        Participant("li.wei@correo.test", "Li Wei"),
+        Participant("ruthann.p@correo.test", "Ruth-Ann Price"),
+    ],
+    sender="secretaria@comunidad.test",
+)
+BOARD_TEXT = (
+    "Preside D. Miguel Ángel Sancho; actúa como secretario D. Rubén Lasheras.\n"
+    "La tesorera, D.ª Pilar Aznar, explica que la cuota no alcanza.\n"
+    "El coordinador de obras, señor Jhon Jairo Pérez, presenta tres cotizaciones.\n"
+    "ASISTENTES: Dr. Julián Rincón, Jefe Liliana Ortiz.\n"
+)
+for _role, _email in roles_in(BOARD_TEXT, BOARD).items():
+    BOARD.add_alias(_role, _email)
+
+
+def board_owners(text: str, **fields: object) -> tuple[str, ...]:
+    marker = str(fields.pop("marker", "prose"))
+    candidate = Candidate(text, "Acuerdos", "decisions", marker, **fields)  # type: ignore[arg-type]
+    return find_owners(candidate, BOARD).emails
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("La tesorera girará los recibos en abril.", {"paznar@correo.test"}),
+        ("La Presidenta convocará la junta.", {"mangel.sancho@correo.test"}),  # either gender
+        ("El administrador lo consultará con el electricista.", {"administracion@fincas.test"}),
+        ("La administración pide tres presupuestos.", {"administracion@fincas.test"}),
+        ("El coordinador de obras presentará el plan.", {"jjperez@correo.test"}),
+        (
+            "Se faculta al Presidente y a la Secretaria para elevar a público los acuerdos.",
+            {"mangel.sancho@correo.test", "secretaria@comunidad.test"},
+        ),
+        ("Se encomienda a la tesorera la apertura de la cuenta.", {"paznar@correo.test"}),
+        (
+            "El delegado de obras, Jhon Jairo Pérez, solicitará las cotizaciones.",
+            {"jjperez@correo.test"},
+        ),
+        ("Reentrenar al personal. Responsable: Jefe Liliana Ortiz.", {"lortiz@correo.test"}),
+    ],
+)
+def test_an_office_resolves_to_whoever_the_mail_says_holds_it(
+    text: str, expected: set[str]
+) -> None:
+    assert set(board_owners(text)) == expected
+
+
+def test_an_office_nobody_was_declared_to_hold_is_nobody() -> None:
+    assert board_owners("El interventor emitirá informe.") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Li to pair with Finance on the numbers", {"li.wei@correo.test"}),  # two letters
+        ("Ruth-Ann and Deepa: draft the letter", {"ruthann.p@correo.test", "dk@correo.test"}),
+        ("DK to confirm the runbook with the application owners by 6 March.", {"dk@correo.test"}),
+        ("Uniform jackets: Deepa will take them to the cleaner", {"dk@correo.test"}),
+        ("ACTION 41.1: Deepa to publish the spec by April 30.", {"dk@correo.test"}),
+        ("En cuanto a los pasos, Deepa preparará el modelo financiero.", {"dk@correo.test"}),
+        (
+            "Los menús se publican en la web; Li Wei se compromete a hacerlo.",
+            {"li.wei@correo.test"},
+        ),
+    ],
+)
+def test_owners_minutes_write_in_passing(text: str, expected: set[str]) -> None:
+    assert set(board_owners(text, marker="bullet")) == expected
+
+
+def test_a_mark_with_a_list_of_doers_takes_them_all() -> None:
+    emails = board_owners("Deepa and Li to set up the project", marker="label", label="action")
+    assert set(emails) == {"dk@correo.test", "li.wei@correo.test"}
+    assert set(owners("@mkowal and @btoro to write the report")[0]) == {
+        "mkowal@project.test",
+        "benjamin.toro@cliente.test",
+    }
+
+
+def test_in_a_pasted_chat_i_is_whoever_wrote_the_line_not_the_sender() -> None:
+    assert board_owners("Deepa Krishnan 09:34 me encargo de avisar a soporte") == (
+        "dk@correo.test",
+    )
+    assert board_owners("[9:17 AM] Wei, Li I'll do the Nordics ones") == ("li.wei@correo.test",)
+    assert board_owners("Trish (me): update the sheet") == ()  # not the sender: nobody
+
+
+def test_who_moved_seconded_or_voted_owns_nothing() -> None:
+    assert board_owners("The grants are awarded as recommended. (4-0, Krishnan abstaining)") == ()
+    assert board_owners("RESOLVED (Deepa / Li) That the minutes be confirmed.") == ()

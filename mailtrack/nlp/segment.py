@@ -313,15 +313,18 @@ class _Builder:
             return
         speaker = _SPEAKER.match(text.strip())
         if speaker and not in_paragraph:
-            self.emit(
-                Candidate(
-                    speaker.group("rest"),
-                    self.heading,
-                    self.kind,
-                    "speaker",
-                    speaker=speaker.group("name").strip("*_"),
+            # A turn often says several things: "No more bottle drives. Instead we're doing
+            # a 50/50. I'll get the licence." is a decision and an action, one sentence each.
+            for piece in item_pieces(speaker.group("rest")):
+                self.emit(
+                    Candidate(
+                        piece,
+                        self.heading,
+                        self.kind,
+                        "speaker",
+                        speaker=speaker.group("name").strip("*_"),
+                    )
                 )
-            )
             return
         self.emit(Candidate(text, self.heading, self.kind, "prose"))
 

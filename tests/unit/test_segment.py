@@ -148,3 +148,17 @@ def test_a_static_site_front_matter_is_not_minutes_text() -> None:
         "---\nlayout: minutes\ndate: 2019-05-06\ntitle: Day 1\n---\n\n- Ana enviará el informe.\n"
     )
     assert [c.text for c in segment(text)] == ["Ana enviará el informe."]
+
+
+def test_a_speaker_turn_is_cut_into_its_sentences() -> None:
+    text = (
+        "Fundraising: no more bottle drives, everybody hates them. Instead we're doing a "
+        "50/50 at home games. I'll get the raffle licence from the city. OK.\n"
+    )
+    found = segment(text)
+    assert [c.text for c in found] == [
+        "no more bottle drives, everybody hates them.",
+        "Instead we're doing a 50/50 at home games.",
+        "I'll get the raffle licence from the city. OK.",  # a short one stays with the last
+    ]
+    assert {c.speaker for c in found} == {"Fundraising"}

@@ -65,6 +65,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"(?<![\d/.-])(?P<a>\d{1,2})(?P<sep>[/-])(?P<b>\d{1,2})"
             r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d/]|-\d)"
+            # "12-13 May" is a range of days in May, not the 13th of December
+            rf"(?!\s*(?:de\s+|of\s+)?(?:{_MONTH})\b)"
         ),
     ),
     ("dotted", re.compile(r"(?<![\d.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})\b")),

@@ -39,6 +39,8 @@ THURSDAY = date(2026, 11, 26)
         ("en", "within 3 days", "2026-11-29"),
         ("en", "tomorrow", "2026-11-27"),
         ("en", "Fri", "2026-11-27"),
+        ("en", "the workshop on 12-13 May", "2027-05-13"),  # a range of days, not 13 December
+        ("es", "las jornadas del 14-15 de diciembre", "2026-12-15"),
     ],
 )
 def test_written_dates_resolve(language: str, text: str, expected: str) -> None:

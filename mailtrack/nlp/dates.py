@@ -253,6 +253,8 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
             abbreviated = kind == "weekday" and _ABBREVIATED.match(match.group("weekday"))
             if abbreviated and (language == "es" or not text[start:end][:1].isupper()):
                 continue  # English day abbreviations count only capitalised: "Fri", not "fri"
+            if kind == "weekday" and language == "es" and _is_a_name(text, start):
+                continue  # "D. Domingo Suárez": Spanish writes weekdays in lowercase
             value = _resolve(kind, match, reference, language)
             if value is None:
                 continue
@@ -261,6 +263,19 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
             found.append(DateMention(start, end, text[start:end], value, cued))
     found.sort(key=lambda mention: mention.start)
     return found
+
+
+_NAME_AFTER = re.compile(r"\w+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")
+_TITLE_BEFORE = re.compile(r"\b(?:D|Dña|Don|Sr|Sra|Dr|Dra|Fray|San|Santo)\.?\s*$")
+
+
+def _is_a_name(text: str, start: int) -> bool:
+    """A capitalised weekday that is a first name: after a title ("D. Domingo") or
+    before a surname ("Domingo Suárez revisará"). Capitalised alone ("antes del
+    Viernes") it is still the day: people capitalise weekdays, if Spanish does not."""
+    if not text[start : start + 1].isupper():
+        return False
+    return bool(_TITLE_BEFORE.search(text[:start]) or _NAME_AFTER.match(text, start))
 
 
 def due_date(text: str, reference: date, language: str) -> date | None:

@@ -314,7 +314,16 @@ def _resolve(
 
 def _external(text: str) -> str | None:
     """An owner named but not a participant: kept as written, if it looks like a name or a role."""
-    cleaned = text.strip().strip(".;:,()[]*_ ")
+    # "la Decana para suscribir el convenio": the name ends where the clause starts.
+    cleaned = re.split(r"\s+(?:para|que|por|con|to|for|with|who)\s+", text.strip())[0]
+    cleaned = cleaned.strip(".;:,[]*_ ")
+    # Brackets go only when unbalanced: "Prevenalia (SPA)" keeps its own.
+    while cleaned.endswith(")") and cleaned.count(")") > cleaned.count("("):
+        cleaned = cleaned[:-1].rstrip()
+    while cleaned.startswith("(") and cleaned.count("(") > cleaned.count(")"):
+        cleaned = cleaned[1:].lstrip()
+    if cleaned.startswith("(") and cleaned.endswith(")") and cleaned.count("(") == 1:
+        cleaned = cleaned[1:-1].strip()
     if not cleaned or len(cleaned) > 40 or fold(cleaned) in _NOT_NAMES:
         return None
     if re.fullmatch(r"(?:tbd|tbc|n/?a|-+|—|pendiente|nadie|nobody|none|\?+)", fold(cleaned)):

@@ -30,6 +30,7 @@ administrador administradora administracion administrator
 gerente gerenta gerencia manager
 director directora direccion
 rector rectora rectoria principal
+decano decana decanato dean
 jefe jefa jefatura
 alcalde alcaldesa alcaldia mayor
 interventor interventora intervencion

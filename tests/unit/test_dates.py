@@ -47,6 +47,14 @@ def test_written_dates_resolve(language: str, text: str, expected: str) -> None:
     assert due_date(text, THURSDAY, language) == date.fromisoformat(expected)
 
 
+def test_a_first_name_that_is_a_weekday_is_no_date() -> None:
+    assert (
+        due_date("Se faculta al Presidente, D. Domingo Suárez, para firmar", THURSDAY, "es") is None
+    )
+    assert due_date("Domingo Suárez revisará el muro", THURSDAY, "es") is None
+    assert due_date("antes del Viernes", THURSDAY, "es") == date(2026, 11, 27)
+
+
 @pytest.mark.parametrize(
     ("language", "text"),
     [

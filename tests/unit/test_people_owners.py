@@ -100,6 +100,9 @@ def test_owner_written_in_every_form_is_found(text: str, expected: tuple[str, ..
 
 def test_an_owner_who_is_not_a_participant_is_kept_as_written() -> None:
     assert owners("Enviar los certificados. Responsable: el proveedor") == ((), "el proveedor")
+    cell = {"owner": "Prevenalia (SPA)"}
+    assert owners("Evaluar el ruido", marker="table", cells=cell) == ((), "Prevenalia (SPA)")
+    assert owners("Se faculta a la Decana para suscribir el convenio.") == ((), "Decana")
 
 
 def test_a_table_owner_cell_wins() -> None:

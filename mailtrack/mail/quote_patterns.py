@@ -250,6 +250,12 @@ DISCLAIMER_HEADING = re.compile(
     r"|atenci[óo]n:? este correo (?:se origin[óo]|procede|proviene))\b",
     re.IGNORECASE,
 )
+# Notice headings that are also topics minutes discuss.
+TOPIC_HEADING = re.compile(
+    r"^[\s*_]*(?:protecci[óo]n de datos|confidencialidad|confidentiality"
+    r"|informaci[óo]n (?:b[áa]sica )?sobre protecci[óo]n de datos)\b",
+    re.IGNORECASE,
+)
 # Openings that need legal vocabulary in the paragraph too.
 DISCLAIMER_OPENING = re.compile(
     r"^[\s*_]*(?:this (?:e-?mail|message|communication|transmission)\b"

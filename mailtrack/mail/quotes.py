@@ -418,12 +418,29 @@ def _label_disclaimers(lines: list[str], labels: list[Kind]) -> None:
             opening = bool(pat.DISCLAIMER_OPENING.match(words[0]))
             text = " ".join(words)[:4000] if opening or in_notice else ""
             legal = bool(text and pat.LEGAL_VOCABULARY.search(text))
-            in_notice = bool(pat.DISCLAIMER_HEADING.match(words[0])) or (
-                legal and (in_notice or len(text) >= 80)
-            )
+            in_notice = _notice_heading(words) or (legal and (in_notice or len(text) >= 80))
         if in_notice:
             labels[start:index] = ["disclaimer"] * (index - start)
         start = None
+
+
+def _notice_heading(words: list[str]) -> bool:
+    """Whether a paragraph opens with a legal notice's heading ("AVISO LEGAL:").
+
+    "Protección de datos" or "Confidencialidad" can also be a topic of the
+    minutes ("Protección de datos. El DPO revisará el registro..."): followed by
+    a sentence, such a heading counts only if legal wording follows it.
+    """
+    heading = pat.DISCLAIMER_HEADING.match(words[0])
+    if not heading:
+        return False
+    topic = pat.TOPIC_HEADING.match(words[0])
+    after = " ".join(words)[heading.end() :].lstrip(" .:-–—*_")
+    if topic and after and not words[0][heading.end() :].lstrip().startswith(":"):
+        return bool(
+            pat.LEGAL_VOCABULARY.search(after[:4000]) or pat.DISCLAIMER_OPENING.match(after)
+        )
+    return True
 
 
 def _label_signature(lines: list[str], labels: list[Kind]) -> None:

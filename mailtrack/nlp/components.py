@@ -41,6 +41,28 @@ class ItemKind:
         return doc
 
 
+class ItemShare:
+    """Version 2: a candidate is an item when the classifier's action and decision scores
+    together reach ``item_share``; then it is whichever of the two scores higher.
+
+    Deciding "item or not" apart from "which kind" lets training set the cut from
+    the dev mails (:func:`mailtrack.nlp.training.calibrate_items`): a three-way
+    argmax lets "none" win with 0.4 against 0.35 and 0.25.
+    """
+
+    def __init__(self, item_share: float) -> None:
+        self.item_share = item_share
+
+    def __call__(self, doc: Doc) -> Doc:
+        scores = doc.cats
+        action, decision = scores.get("action", 0.0), scores.get("decision", 0.0)
+        if action + decision < self.item_share:
+            doc._.mt_kind = "none"
+        else:
+            doc._.mt_kind = "action" if action >= decision else "decision"
+        return doc
+
+
 class MinutesGate:
     """Whether a whole mail is minutes, from the mail classifier's score."""
 
@@ -55,6 +77,11 @@ class MinutesGate:
 @Language.factory("mailtrack_item_kind_v1", default_config={"threshold": 0.5})
 def make_item_kind(nlp: Language, name: str, threshold: float) -> ItemKind:
     return ItemKind(threshold)
+
+
+@Language.factory("mailtrack_item_kind_v2", default_config={"item_share": 0.5})
+def make_item_share(nlp: Language, name: str, item_share: float) -> ItemShare:
+    return ItemShare(item_share)
 
 
 @Language.factory("mailtrack_minutes_gate_v1", default_config={"threshold": 0.5})

@@ -161,9 +161,45 @@ def train_from(
             shutil.copytree(work / name / "model-best", target)
             meta = json.loads((target / "meta.json").read_text())
             summary[name] = meta.get("performance", {})
+        summary["item_share"] = calibrate_items(output / "items", dev_set.items)
+        progress(f"item share: {summary['item_share']:.3f} (from the dev candidates)")
         summary["gate_threshold"] = calibrate_gate(output / "mail", dev_set.mails)
         progress(f"minutes gate threshold: {summary['gate_threshold']:.3f} (from the dev mails)")
     return summary
+
+
+def item_share(scored: list[tuple[float, bool]]) -> float:
+    """The cut on (action + decision) score that gives the best F1 for "is an item" over
+    the dev candidates (``scored``: each candidate's item score and whether it is one),
+    kept between 0.35 and 0.65 so that a small dev set cannot push it to an extreme."""
+    items = sum(1 for _, is_item in scored if is_item)
+    best, best_f1 = 0.5, -1.0
+    for step in range(35, 66):
+        cut = step / 100
+        found = [is_item for score, is_item in scored if score >= cut]
+        right = sum(found)
+        f1 = 2 * right / (len(found) + items) if found or items else 0.0
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(cut - 0.5) < abs(best - 0.5)):
+            best, best_f1 = cut, f1
+    return best
+
+
+def calibrate_items(pipeline: Path, dev: list[tuple[str, str]]) -> float:
+    """Set the item cut of the trained items pipeline at ``pipeline`` from ``dev``."""
+    import spacy
+    from thinc.api import Config
+
+    nlp = spacy.load(pipeline)
+    docs = nlp.pipe(text for text, _ in dev)
+    scored = [
+        (doc.cats.get("action", 0.0) + doc.cats.get("decision", 0.0), label != "none")
+        for doc, (_, label) in zip(docs, dev, strict=True)
+    ]
+    share = item_share(scored)
+    config = Config().from_disk(pipeline / "config.cfg")
+    config["components"]["item_kind"]["item_share"] = share
+    config.to_disk(pipeline / "config.cfg")
+    return share
 
 
 GATE_KEEP = 0.95  # share of the dev set's minutes the gate must let through

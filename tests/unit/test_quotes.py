@@ -216,6 +216,22 @@ def test_spanish_gdpr_notice_and_environment_note_are_disclaimers() -> None:
     assert [s.kind for s in result.segments] == ["own", "disclaimer"]
 
 
+def test_data_protection_as_a_topic_of_the_minutes_is_not_a_notice() -> None:
+    topic = (
+        "Protección de datos. El DPO externo tiene que revisar el registro de actividades "
+        "antes del 31 de diciembre; le escribo yo mañana."
+    )
+    notice = (
+        "Protección de datos. Le informamos de que sus datos personales serán tratados "
+        "por Cliente S.A. conforme al Reglamento (UE) 2016/679."
+    )
+    body = f"Honorarios. Se actualizan las tarifas un 3 %.\n\n{topic}\n\nUn abrazo,\nAinhoa\n\n{notice}"
+    assert trim(body).text.startswith("Honorarios.")
+    assert topic in trim(body).text
+    assert notice not in trim(body).text
+    assert "AVISO LEGAL" not in trim("Confirmo.\n\nAVISO LEGAL: este mensaje es privado.").text
+
+
 @pytest.mark.parametrize(
     "footer",
     [

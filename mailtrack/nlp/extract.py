@@ -21,7 +21,7 @@ from mailtrack.mail.parsed import ParsedMail
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp import pipelines
 from mailtrack.nlp.dates import due_date, find_dates, fold
-from mailtrack.nlp.features import classifier_text, document_context
+from mailtrack.nlp.features import classifier_text, document_context, label_kind
 from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
 from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
@@ -169,6 +169,25 @@ def mail_text(prepared: Prepared) -> str:
     return " ".join(marks) + " MTBODY " + prepared.text[:MAIL_SAMPLE]
 
 
+# The mail classifier's gate is set high (training puts it above every dev mail that
+# is not minutes). Short minutes the classifier is less sure of still pass when their
+# items stand where minutes put them: under a "Decisions"/"Acuerdos"/"Action items"
+# heading, or marked "ACTION:"/"AGREED:".
+STRUCTURED_MINUTES = 0.5
+_ITEM_HEADINGS = frozenset({"actions", "decisions"})
+
+
+def _items_under_their_heading(candidates: tuple[Candidate, ...], kinds: list[str]) -> bool:
+    return any(
+        kind != "none"
+        and (
+            candidate.section_kind in _ITEM_HEADINGS
+            or label_kind(candidate.label) in ("ACTION", "DECISION")
+        )
+        for candidate, kind in zip(candidates, kinds, strict=True)
+    )
+
+
 class Extractor:
     """Extracts items from mails with the trained pipelines (loaded once per process)."""
 
@@ -196,7 +215,11 @@ class Extractor:
             aliases=self.aliases,
         )
         kinds = [doc._.mt_kind for doc in self.items_nlp.pipe(prepared.item_texts)]
-        is_minutes = bool(self.mail_nlp(mail_text(prepared))._.mt_is_minutes)
+        mail = self.mail_nlp(mail_text(prepared))
+        is_minutes = bool(mail._.mt_is_minutes) or (
+            mail.cats.get("minutes", 0.0) >= STRUCTURED_MINUTES
+            and _items_under_their_heading(prepared.candidates, kinds)
+        )
         items: list[ExtractedItem] = []
         if is_minutes or not gate:
             for candidate, owners, predicted in zip(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from mailtrack.nlp.dates import fold
 from mailtrack.nlp.people import PeopleIndex
@@ -240,9 +241,11 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     # se compromete a publicarlos").
     topic = _TOPIC.match(body)
     starts = [0, topic.end()] if topic else [0]
-    starts += [clause.end() for clause in _CLAUSE.finditer(body)]
+    # A subject stands near its clause's start: a bounded look at the first clauses keeps a
+    # candidate of a megabyte (a pasted log with no line breaks) linear.
+    starts += [clause.end() for clause in islice(_CLAUSE.finditer(body), MAX_CLAUSES)]
     for start in starts:
-        subject = _SUBJECT_VERB.match(_LEAD_IN.sub("", body[start:], count=1))
+        subject = _SUBJECT_VERB.match(_LEAD_IN.sub("", body[start : start + 300], count=1))
         if subject:
             found = resolve(subject.group("who"), "subject")
             if found:
@@ -259,6 +262,7 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     return NOBODY
 
 
+MAX_CLAUSES = 12
 _ME = frozenset({"yo", "me", "i", "myself", "mi", "moi"})
 # Words that make a mention a group of people, never one participant.
 _GROUP = re.compile(r"^(?:team|teams|group|staff|crew|comms|equipo|grupo)$")

@@ -232,8 +232,11 @@ def _key(text: str) -> str:
     return " ".join(folded.replace("-", " ").split()) if " " in folded or "." in folded else folded
 
 
+# Words of bounded length, each starting after a non-word: a 16 KB run of base64 with no
+# "(" in it would otherwise be tried from every capital letter to its end (seconds).
 _ROLE_NOTE = re.compile(
-    r"(?P<name>[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})\s*\((?P<role>[^()]{2,80})\)"
+    r"(?<![\w'’.-])(?P<name>[A-ZÁÉÍÓÚÑ][\w'’.-]{1,30}(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]{1,30}){0,3})"
+    r"\s*\((?P<role>[^()]{2,80})\)"
 )
 
 

@@ -57,7 +57,7 @@ _TITLE = (
     r"(?i:(?:d|da|dna|don|dona|sr|sra|srta|senor|senora|dr|dra|ing|lic|arq|prof|mr|mrs|ms)"
     r"\.?\s*a?\.?\s+)?"
 )
-_NAME = r"(?P<name>[A-Z][a-z'-]+(?: (?:de |del )?[A-Z][a-z'-]+){0,3})"
+_NAME = r"(?P<name>[A-Z][a-z'-]{1,30}(?: (?:de |del )?[A-Z][a-z'-]{1,30}){0,3})"
 
 _DECLARED = (
     # "La tesorera, D.ª Pilar Aznar, explica" / "El coordinador de obras, señor Jhon Jairo Pérez"

@@ -241,3 +241,15 @@ def test_in_a_pasted_chat_i_is_whoever_wrote_the_line_not_the_sender() -> None:
 def test_who_moved_seconded_or_voted_owns_nothing() -> None:
     assert board_owners("The grants are awarded as recommended. (4-0, Krishnan abstaining)") == ()
     assert board_owners("RESOLVED (Deepa / Li) That the minutes be confirmed.") == ()
+
+
+def test_a_long_run_of_letters_does_not_stall_the_role_search() -> None:
+    # A base64 body shown as text (16 KB, no spaces, no brackets) took 5.7 s when every
+    # capital letter started a name running to the end; a hang guard, not a speed test.
+    import base64
+    import time
+
+    blob = base64.b64encode(("Dear all, draft minutes of the committee. " * 300).encode()).decode()
+    started = time.monotonic()
+    assert roles_in(blob, BOARD) == {}
+    assert time.monotonic() - started < 2.0

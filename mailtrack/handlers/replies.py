@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailtrack.confirmations import Answer, apply_answers, pending_positions
@@ -29,7 +29,6 @@ from mailtrack.db.models import (
     InboundMessage,
     MessageState,
     OutboxKind,
-    OutboxMessage,
     PersonAlias,
     Response,
     Route,
@@ -268,7 +267,8 @@ def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> No
     unclear = intent.kind in ("unclear", "empty")
     # A reply that records nothing is acknowledged once per request: a helpdesk or a
     # list that answers every mail would otherwise answer each receipt, up to the cap.
-    if unclear and _receipts_sent(session, request) > 0:
+    # A person who confirmed earlier and then writes something unclear is told so once.
+    if unclear and _unclear_replies_before(session, request, context.row.id) > 0:
         return
     if config.receipts and take_quota(session, sender, "receipt", now, config.receipts_per_day):
         composed = receipt_mail(
@@ -282,12 +282,20 @@ def handle_reply(context: HandlerContext, aliases: Mapping[str, set[str]]) -> No
         enqueue(session, composed, OutboxKind.RECEIPT, now, request.id)
 
 
-def _receipts_sent(session: Session, request: ConfirmationRequest) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.request_id == request.id, OutboxMessage.kind == OutboxKind.RECEIPT)
+def _unclear_replies_before(session: Session, request: ConfirmationRequest, inbound_id: int) -> int:
+    """Earlier replies to ``request`` that recorded nothing (read from the audit trail)."""
+    details = session.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.kind == "reply.recorded",
+            AuditEvent.meeting_id == request.meeting_id,
+            AuditEvent.person_id == request.person_id,
+            AuditEvent.inbound_message_id != inbound_id,
         )
-        or 0
+    )
+    return sum(
+        1
+        for detail in details
+        if isinstance(detail, dict)
+        and detail.get("request") == request.id
+        and detail.get("intent") in ("unclear", "empty")
     )

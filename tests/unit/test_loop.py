@@ -150,6 +150,22 @@ def test_an_unclear_reply_counts_for_nothing_and_is_shown_to_the_organizer(loop:
     assert loop.states()[(2, JUAN)] == "unclear"
 
 
+def test_an_unclear_reply_after_a_confirmation_is_answered_once(loop: Loop) -> None:
+    (request,) = loop.requests_to(JUAN)
+    loop.deliver(reply_to(request, f"Juan <{JUAN}>", "Confirmo el 1."))
+    loop.deliver(reply_to(request, f"Juan <{JUAN}>", "Lo del 2 lo hablamos con calma, ¿vale?"))
+    loop.deliver(reply_to(request, f"Juan <{JUAN}>", "Perdona, ¿qué era lo del 2?"))
+    receipts = [m for m in loop.sent(JUAN) if "Recibido" in str(m["Subject"])]
+    texts = [m.get_body(preferencelist=("plain",)).get_content() for m in receipts]
+    # The confirmation's receipt, then one "not understood" for the unclear replies; the
+    # third reply, unclear again, gets nothing (a helpdesk would otherwise loop).
+    assert len(receipts) == 2
+    assert "confirmado" in texts[0]
+    assert "no hemos podido entender" in texts[1].lower()
+    assert loop.states()[(1, JUAN)] == "confirmed"
+    assert loop.states()[(2, JUAN)] != "confirmed"
+
+
 def test_out_of_office_is_noted_never_answered_and_delays_reminders(loop: Loop) -> None:
     (request,) = loop.requests_to(JUAN)
     before = len(loop.mailer.sent)

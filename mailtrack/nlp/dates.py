@@ -278,9 +278,23 @@ def _is_a_name(text: str, start: int) -> bool:
     return bool(_TITLE_BEFORE.search(text[:start]) or _NAME_AFTER.match(text, start))
 
 
+# A date the deadline used to be: "(was 30 Sep)", "antes era el 15/12".
+_FORMER = re.compile(
+    r"\b(?:was|were|previously|originally|formerly|initially|inicialmente|antes era(?: el)?|"
+    r"era el|estaba previst[oa] (?:para )?(?:el )?|prevista inicialmente (?:para )?(?:el )?)"
+    r"\s*:?\s*$"
+)
+
+
 def due_date(text: str, reference: date, language: str) -> date | None:
-    """The deadline in an item's text: the last cued date ("antes del", "by"), else the last one."""
-    mentions = find_dates(text, reference, language)
+    """The deadline in an item's text: the last cued date ("antes del", "by"), else the last
+    one; never a date it used to be ("now by 14 Oct (was 30 Sep)")."""
+    folded = fold(text)
+    mentions = [
+        mention
+        for mention in find_dates(text, reference, language)
+        if not _FORMER.search(folded[max(0, mention.start - 40) : mention.start])
+    ]
     if not mentions:
         return None
     cued = [mention for mention in mentions if mention.cued]

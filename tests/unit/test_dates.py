@@ -41,6 +41,8 @@ THURSDAY = date(2026, 11, 26)
         ("en", "Fri", "2026-11-27"),
         ("en", "the workshop on 12-13 May", "2027-05-13"),  # a range of days, not 13 December
         ("es", "las jornadas del 14-15 de diciembre", "2026-12-15"),
+        ("en", "Ship the fix by 14 Dec (was 30 Nov)", "2026-12-14"),  # not the date it used to be
+        ("es", "Entregar el informe el 18/12 (antes era el 4/12)", "2026-12-18"),
     ],
 )
 def test_written_dates_resolve(language: str, text: str, expected: str) -> None:

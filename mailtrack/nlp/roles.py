@@ -43,6 +43,8 @@ delegado delegada
 ROLE_OF: dict[str, str] = {
     form: line.split()[0] for line in _GROUPS.strip().splitlines() for form in line.split()
 }
+# Role words that are also Spanish adjectives: a role only alone or as "the Mayor of ...".
+_ADJECTIVES = frozenset({"mayor", "principal"})
 _ROLE_WORD = "|".join(sorted(ROLE_OF, key=len, reverse=True))
 
 # A role as written: its word in any case ("El Interventor", "la tesorera", a second
@@ -79,7 +81,11 @@ def role_of(phrase: str) -> str | None:
     """The role a phrase names by its head word, or None: "la Tesorera" -> "tesorero"."""
     words = re.split(r"[\s\-]+", fold(phrase).strip(" .,:;()"))
     words = [word for word in words if word not in ("el", "la", "los", "las", "the", "our")]
-    return ROLE_OF.get(words[0]) if words else None
+    if not words:
+        return None
+    if words[0] in _ADJECTIVES and words[1:2] not in ([], ["of"]):
+        return None  # "la mayor parte del equipo", "el principal problema": no office
+    return ROLE_OF.get(words[0])
 
 
 def declared(text: str) -> Iterator[tuple[str, str]]:

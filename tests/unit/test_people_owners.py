@@ -253,3 +253,11 @@ def test_a_long_run_of_letters_does_not_stall_the_role_search() -> None:
     started = time.monotonic()
     assert roles_in(blob, BOARD) == {}
     assert time.monotonic() - started < 2.0
+
+
+def test_a_spanish_adjective_that_is_also_a_role_names_nobody() -> None:
+    people = PeopleIndex.build([Participant("alcaldia@ayto.test", "Alcaldía")], sender=None)
+    assert people.resolve("la mayor parte del equipo") == set()
+    assert people.resolve("el principal problema") == set()
+    assert people.resolve("The Mayor") == {"alcaldia@ayto.test"}
+    assert people.resolve("la Alcaldesa") == {"alcaldia@ayto.test"}

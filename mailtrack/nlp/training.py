@@ -187,7 +187,6 @@ def item_share(scored: list[tuple[float, bool]]) -> float:
 def calibrate_items(pipeline: Path, dev: list[tuple[str, str]]) -> float:
     """Set the item cut of the trained items pipeline at ``pipeline`` from ``dev``."""
     import spacy
-    from thinc.api import Config
 
     nlp = spacy.load(pipeline)
     docs = nlp.pipe(text for text, _ in dev)
@@ -196,9 +195,7 @@ def calibrate_items(pipeline: Path, dev: list[tuple[str, str]]) -> float:
         for doc, (_, label) in zip(docs, dev, strict=True)
     ]
     share = item_share(scored)
-    config = Config().from_disk(pipeline / "config.cfg")
-    config["components"]["item_kind"]["item_share"] = share
-    config.to_disk(pipeline / "config.cfg")
+    _set_setting(pipeline, "item_kind", "item_share", share)
     return share
 
 
@@ -224,7 +221,6 @@ def gate_threshold(minutes: list[float], others: list[float]) -> float:
 def calibrate_gate(pipeline: Path, dev: list[tuple[str, str]]) -> float:
     """Set the minutes gate of the trained mail pipeline at ``pipeline`` from ``dev``."""
     import spacy
-    from thinc.api import Config
 
     nlp = spacy.load(pipeline)
     scores = [
@@ -235,10 +231,17 @@ def calibrate_gate(pipeline: Path, dev: list[tuple[str, str]]) -> float:
         [score for score, label in scores if label == "minutes"],
         [score for score, label in scores if label != "minutes"],
     )
-    config = Config().from_disk(pipeline / "config.cfg")
-    config["components"]["minutes_gate"]["threshold"] = threshold
-    config.to_disk(pipeline / "config.cfg")
+    _set_setting(pipeline, "minutes_gate", "threshold", threshold)
     return threshold
+
+
+def _set_setting(pipeline: Path, component: str, key: str, value: float) -> None:
+    """Write one setting of a component into a saved pipeline's config.cfg."""
+    from thinc.api import Config
+
+    config = Config().from_disk(pipeline / "config.cfg")
+    config["components"][component][key] = value
+    config.to_disk(pipeline / "config.cfg")
 
 
 def _progress(

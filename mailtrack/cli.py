@@ -370,7 +370,14 @@ def extract_command(
         raw = eml.read_bytes()
     except OSError as error:
         raise InputFileError(f"cannot read {eml}: {error.strerror or error}") from error
-    extraction = _extractor(app, tracker, language).extract(ParsedMail.from_bytes(raw), _today(app))
+    extractor = _extractor(app, tracker, language)
+    if extractor.tracker is None:
+        click.echo(
+            "mailtrack: warning: no tracker address (no config file, no --tracker): "
+            "every recipient counts as a participant, so 'todos'/'everyone' includes the tracker",
+            err=True,
+        )
+    extraction = extractor.extract(ParsedMail.from_bytes(raw), _today(app))
     if as_json:
         click.echo(json.dumps(extraction.as_contract(), ensure_ascii=False, indent=2))
         return

@@ -67,6 +67,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"(?:(?P=sep)(?P<y>\d{4}|\d{2}))?(?![\d/]|-\d)"
             # "12-13 May" is a range of days in May, not the 13th of December
             rf"(?!\s*(?:de\s+|of\s+)?(?:{_MONTH})\b)"
+            # "6-8pm", "9-14h", "17-19 h": a range of hours, not a day and month
+            r"(?!\s*(?:[ap]\.?\s?m\b|h\b|hs?\b|hrs?\b|horas\b|o'?clock))"
         ),
     ),
     ("dotted", re.compile(r"(?<![\d.])(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})\b")),

@@ -78,6 +78,18 @@ _CHAT_AUTHOR = re.compile(
     r"(?:\s+(?:at|a las))?\s+\d{1,2}:\d{2}(?:\s*[ap]m)?\s*$",
     re.IGNORECASE,
 )
+# Slack and Teams copies: "Hannah Liu  9:02 AM" alone on its line, the message below.
+# Taken as an author line only when a mail has two of them (a chat, not an agenda time).
+_CHAT_AUTHOR_TIME = re.compile(
+    r"^(?P<name>@?[A-ZÁÉÍÓÚÑ][\w'.-]*(?:\s[A-ZÁÉÍÓÚÑ][\w'.-]*){0,3}),?\s+\[?\d{1,2}:\d{2}"
+    r"(?:\s*[ap]\.?\s?m\.?)?\]?\s*$",
+    re.IGNORECASE,
+)
+# Telegram exports: "Nicolás Paz, [11.03.26 22:18] listo, tocamos el sábado".
+_CHAT_TELEGRAM = re.compile(
+    r"^(?P<name>[^,\[\]:]{1,40}),\s+\[\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\]"
+    r"\s+(?P<rest>\S.*)$"
+)
 _UNDERLINE = re.compile(r"^\s*[=\-~^*_]{3,}\s*$")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?\s*$")
@@ -406,6 +418,14 @@ def segment(text: str) -> list[Candidate]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     builder = _Builder()
     index = _front_matter_end(lines)
+    timed_authors = sum(1 for line in lines if _CHAT_AUTHOR_TIME.match(line.strip())) >= 2
+
+    def author_line(stripped: str) -> re.Match[str] | None:
+        found = _CHAT_AUTHOR.match(stripped)
+        if found is None and timed_authors:
+            found = _CHAT_AUTHOR_TIME.match(stripped)
+        return found
+
     while index < len(lines):
         line = lines[index].rstrip()
         next_line = lines[index + 1] if index + 1 < len(lines) else ""
@@ -493,7 +513,7 @@ def segment(text: str) -> list[Candidate]:
                 index += 1
             builder.line_candidate(rest)
             continue
-        author = _CHAT_AUTHOR.match(stripped)
+        author = author_line(stripped)
         if author:
             # Every line up to the next author line is a message of this author.
             builder.flush()
@@ -501,7 +521,7 @@ def segment(text: str) -> list[Candidate]:
             while (
                 index < len(lines)
                 and lines[index].strip()
-                and not _CHAT_AUTHOR.match(lines[index].strip())
+                and not author_line(lines[index].strip())
             ):
                 builder.emit(
                     Candidate(
@@ -514,7 +534,9 @@ def segment(text: str) -> list[Candidate]:
                 )
                 index += 1
             continue
-        chat = _CHAT.match(stripped) or _CHAT_AFTER.match(stripped)
+        chat = (
+            _CHAT.match(stripped) or _CHAT_AFTER.match(stripped) or _CHAT_TELEGRAM.match(stripped)
+        )
         if chat:
             builder.flush()
             groups = chat.groupdict()

@@ -49,6 +49,19 @@ def test_written_dates_resolve(language: str, text: str, expected: str) -> None:
     assert due_date(text, THURSDAY, language) == date.fromisoformat(expected)
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "the open session runs 6-8pm in the hall"),
+        ("en", "office hours 9-11 a.m."),
+        ("es", "la secretaría abre de 9-14h"),
+        ("es", "turno de 17-19 h"),
+    ],
+)
+def test_a_range_of_hours_is_no_date(language: str, text: str) -> None:
+    assert due_date(text, THURSDAY, language) is None
+
+
 def test_a_first_name_that_is_a_weekday_is_no_date() -> None:
     assert (
         due_date("Se faculta al Presidente, D. Domingo Suárez, para firmar", THURSDAY, "es") is None

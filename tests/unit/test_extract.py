@@ -133,6 +133,11 @@ def test_extract_cli_table_and_missing_file(tmp_path: Path) -> None:
     table = CliRunner().invoke(main, ["extract", str(eml), "--tracker", TRACKER])
     assert table.exit_code == 0
     assert "Reiniciar" in table.output  # the table wraps long text
+    assert "warning" not in table.stderr
+    unknown = CliRunner().invoke(main, ["extract", str(eml), "--json"])
+    assert unknown.exit_code == 0
+    assert "no tracker address" in unknown.stderr
+    json.loads(unknown.stdout)  # the warning never mixes into the JSON
     missing = CliRunner().invoke(main, ["extract", str(tmp_path / "nope.eml")])
     assert missing.exit_code == 1
     assert missing.stderr.startswith("mailtrack: cannot read")

@@ -162,3 +162,36 @@ def test_a_speaker_turn_is_cut_into_its_sentences() -> None:
         "I'll get the raffle licence from the city. OK.",  # a short one stays with the last
     ]
     assert {c.speaker for c in found} == {"Fundraising"}
+
+
+def test_slack_author_lines_make_the_lines_below_their_turns() -> None:
+    found = segment(
+        "Pasted from the channel:\n\n"
+        "Hannah Liu  9:15 AM\n"
+        "we're freezing merges to main until the flaky test is fixed\n"
+        "@Maya can you pair with Ollie on it today?\n\n"
+        "Dev Sharma  9:17 AM\n"
+        "I'll chase Paylane support for the keys this morning\n"
+    )
+    turns = [(c.speaker, c.text) for c in found if c.marker == "speaker"]
+    assert turns == [
+        ("Hannah Liu", "we're freezing merges to main until the flaky test is fixed"),
+        ("Hannah Liu", "@Maya can you pair with Ollie on it today?"),
+        ("Dev Sharma", "I'll chase Paylane support for the keys this morning"),
+    ]
+
+
+def test_one_time_on_its_own_line_is_not_an_author() -> None:
+    found = segment("Orden del día\n\nInicio  10:00\nBienvenida y lectura del acta anterior.\n")
+    assert all(c.speaker is None for c in found)
+
+
+def test_telegram_export_lines_have_their_speaker() -> None:
+    found = segment(
+        "Florencia Iglesias, [11.03.26 22:24] yo hago el flyer y lo subo el domingo\n"
+        "Nicolás Paz, [11.03.26 22:25] dale\n"
+    )
+    assert [(c.speaker, c.text) for c in found] == [
+        ("Florencia Iglesias", "yo hago el flyer y lo subo el domingo"),
+        ("Nicolás Paz", "dale"),
+    ]

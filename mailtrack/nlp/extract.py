@@ -21,7 +21,7 @@ from mailtrack.mail.parsed import ParsedMail
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp import pipelines
 from mailtrack.nlp.dates import due_date, find_dates, fold
-from mailtrack.nlp.features import classifier_text, document_context, label_kind
+from mailtrack.nlp.features import classifier_text, document_context, label_kind, neighbour_marks
 from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
 from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
@@ -136,10 +136,33 @@ def prepare(
             or bool(find_dates(candidate.text, reference, language)),
             language,
             context,
+            neighbour_marks(candidates, index),
         )
-        for candidate, owner in zip(candidates, owners, strict=True)
+        for index, (candidate, owner) in enumerate(zip(candidates, owners, strict=True))
     )
     return Prepared(parsed, text, language, reference, people, candidates, owners, item_texts)
+
+
+_FIRST_SINGULAR = re.compile(r"\b(?:i|i'?ll|i'?m|i'?ve|my|yo|mi|mis|me encargo)\b")
+
+
+def _bucket(count: int, edges: tuple[int, ...]) -> int:
+    return sum(1 for edge in edges if count >= edge)
+
+
+def _mail_shape(prepared: Prepared) -> list[str]:
+    """How many people the text gives work to, speaks through, and how much it says "I":
+    minutes spread work over several people; a report or a plan is one person's."""
+    owned = {email for owners in prepared.owners for email in owners.emails}
+    speakers = {candidate.speaker for candidate in prepared.candidates if candidate.speaker}
+    words = fold(prepared.text[:MAIL_SAMPLE])
+    singular = len(_FIRST_SINGULAR.findall(words)) * 100 // max(1, len(words.split()))
+    return [
+        f"MTOWNEDX{_bucket(len(owned), (1, 2, 3, 5))}",
+        f"MTSPEAKERSX{_bucket(len(speakers), (1, 2, 3, 5))}",
+        f"MTISINGX{_bucket(singular, (1, 2, 4))}",
+        f"MTCANDX{_bucket(len(prepared.candidates), (3, 6, 12, 25))}",
+    ]
 
 
 def mail_text(prepared: Prepared) -> str:
@@ -160,6 +183,7 @@ def mail_text(prepared: Prepared) -> str:
         *(f"MTHASSEC{section.upper().replace('_', '')}" for section in sections),
         *(f"{token}X{min(count, 3)}" for token, count in sorted(cue_counts.items())),
         "MTREPLY" if prepared.parsed.references else "MTNEW",
+        *_mail_shape(prepared),
     ]
     subject = prepared.parsed.subject
     if re.match(r"^\s*(?:re|rv|fw|fwd|aw)\s*:", subject, re.IGNORECASE):

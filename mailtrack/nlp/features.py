@@ -47,7 +47,9 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "DO",
         re.compile(
             r"\b\w+(?:ara|era|ira|aran|eran|iran|aremos|eremos|iremos)\b|\bva(?:n|mos)? a\b|"
-            r"\bse (?:encarga|encargara|compromete|ocupa|ocupara)\b|\b(?:debe|deben|tiene que|"
+            r"\bse (?:encarga|encargara|compromete|ocupa|ocupara|faculta|encomienda|instruye|"
+            r"comisiona|delega|encarga a|mandata)\b|\b(?:council directed|directed the|"
+            r"(?:was|were) asked to|(?:was|were) tasked)\b|\b(?:debe|deben|tiene que|"
             r"tienen que|hay que|queda pendiente)\b|\b(?:will|shall|to do|needs? to|should|must|"
             r"has to|have to|is going to|are going to|owns|volunteered|takes?)\b|"
             r"^(?:\w+)(?:ar|er|ir)\b|^(?:send|prepare|review|update|draft|share|schedule|create|"
@@ -68,6 +70,16 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("ASK", re.compile(r"\?|¿")),
+    (
+        "SAYS",
+        re.compile(
+            r"\b(?:toma la palabra|expone|informa|comenta|considera|opina|cree|explica|senala|"
+            r"recuerda|pregunta|plantea|manifiesta|indica|i think|i believe|i feel|in my view|imo|"
+            r"it was noted|noted that|walked us through|gave an update|reports? that|"
+            r"thinks|believes|feels|asked whether|wondered|says|said that|mentions|reminds|"
+            r"points out|notes that|dice que|cuenta que|explains)\b"
+        ),
+    ),
     (
         "MAYBE",
         re.compile(
@@ -133,15 +145,40 @@ def _context_marks(candidate: Candidate, context: frozenset[str]) -> list[str]:
     return marks or ["MTCTXPLAIN"]
 
 
+_ACCEPT = re.compile(
+    r"^\W*(?:yes|yep|yeah|sure|ok|okay|will do|on it|deal|sounds good|agreed|can do|i can|"
+    r"i'?ll do it|i'?ll take it|me too|\+1|si|sip|dale|vale|listo|de una|hecho|de acuerdo|"
+    r"perfecto|me encargo|lo hago|lo miro|lo pido|claro|va|okey)\b"
+)
+
+
+def neighbour_marks(candidates: Sequence[Candidate], index: int) -> list[str]:
+    """What the lines around a chat or prose line say: a request the next line accepts is
+    an action; a short reply that accepts is not an item itself."""
+    marks = []
+    current = candidates[index]
+    if index + 1 < len(candidates):
+        after = candidates[index + 1]
+        if len(after.text.split()) <= 10 and _ACCEPT.match(fold(after.text)):
+            marks.append("MTNEXTACCEPT")
+    if index > 0 and candidates[index - 1].text.rstrip().endswith("?"):
+        marks.append("MTPREVASK")
+    if len(current.text.split()) <= 10 and _ACCEPT.match(fold(current.text)):
+        marks.append("MTISACCEPT")
+    return marks
+
+
 def classifier_text(
     candidate: Candidate,
     owners: Owners,
     has_date: bool,
     language: str,
     context: frozenset[str] = frozenset(),
+    neighbours: Sequence[str] = (),
 ) -> str:
     """Marker tokens, then the candidate's own words."""
     marks = [
+        *neighbours,
         *_context_marks(candidate, context),
         f"MTSEC{candidate.section_kind.upper().replace('_', '')}",
         f"MTMARK{candidate.marker.upper().replace('_', '')}",

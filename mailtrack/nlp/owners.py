@@ -100,6 +100,15 @@ _SUBJECT_VERB = re.compile(
     r"[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b|"
     r"[a-záéíóúñ]+(?:a|e)\b|[a-z]+s\b)",
 )
+# Spanish puts the doer after the verb: "Lo mira Carla", "la carga Lucía", "lo coordina
+# Eva". Present or future only: "lo comentó Juan" says who spoke, not who will do it.
+_CAPITAL = r"@?[A-ZÁÉÍÓÚÑ][\w'’.-]*"
+_OBJECT_VERB_NAME = re.compile(
+    r"\b(?:[Ll]o|[Ll]a|[Ll]os|[Ll]as|[Ll]e|[Ll]es)\s+"
+    r"(?:[a-záéíóúñ]+(?:a|e|an|en|ará|erá|irá|arán|erán|irán))\s+"
+    rf"(?P<who>(?:el\s+|la\s+)?{_CAPITAL}(?:\s+{_CAPITAL})?(?:\s+(?:y|e)\s+{_CAPITAL})?)"
+)
+_IS_CONTRACTED = re.compile(r"^([A-ZÁÉÍÓÚÑ][a-záéíóúñ]{1,20})['’]s\s+(?=\w+ing\b|going\b)")
 _TIME = r"\[?\d{1,2}:\d{2}(?:\s?[AaPp]\.?[Mm]\.?)?\]?"
 _CHAT_WORD = r"(?!I['’\s])[A-ZÁÉÍÓÚÑ][\w'’.-]+"  # a capitalised word, not "I'll"
 _CHAT_NAME = rf"{_CHAT_WORD}(?:,?\s+{_CHAT_WORD}){{0,3}}"
@@ -207,7 +216,11 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         found = resolve(who, "enclosed")
         if found:
             return found
-    if candidate.speaker:
+    # A chat or transcript turn is said by its speaker, not given to them: "we're freezing
+    # merges" is the team's, "Carmen signs off" is Carmen's. The speaker owns it when they
+    # say "I", else only when nothing in the line names anyone (see the end).
+    turn = candidate.marker == "speaker" and candidate.section_kind != "actions"
+    if candidate.speaker and (not turn or _SELF.search(text)):
         how = "speaker" if _SELF.search(text) else "label"
         found = resolve(candidate.speaker, how, short_prefix=candidate.marker == "label")
         if found:
@@ -245,11 +258,18 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     # candidate of a megabyte (a pasted log with no line breaks) linear.
     starts += [clause.end() for clause in islice(_CLAUSE.finditer(body), MAX_CLAUSES)]
     for start in starts:
-        subject = _SUBJECT_VERB.match(_LEAD_IN.sub("", body[start : start + 300], count=1))
+        clause = _LEAD_IN.sub("", body[start : start + 300], count=1)
+        # "Omar's calling the company": that "'s" is "is", not a possessive.
+        subject = _SUBJECT_VERB.match(_IS_CONTRACTED.sub(r"\1 is ", clause, count=1))
         if subject:
             found = resolve(subject.group("who"), "subject")
             if found:
                 return found
+    inverted = _OBJECT_VERB_NAME.search(body)
+    if inverted:
+        found = resolve(inverted.group("who"), "subject")
+        if found:
+            return found
     if _EVERYONE_FIRST.match(body):
         return Owners(tuple(people.everyone), None, "everyone")
     if _SELF.search(text) and writer:
@@ -259,6 +279,10 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         external = _external(who)
         if external:
             return Owners((), external, "trailing")
+    if turn and candidate.speaker:
+        found = resolve(candidate.speaker, "turn")
+        if found:
+            return found
     return NOBODY
 
 

@@ -127,10 +127,19 @@ class PeopleIndex:
                 self._add(" ".join(rest), email)  # both Spanish surnames
             # A compound first-name nickname: "Juanma" for Juan Manuel.
             self._add(first + rest[0][:2], email)
+            # Handles people make of their names: "jaepark", "amirah", "jvdberg" (Jan van
+            # den Berg), "mlopez"; only long enough ones, a short one would match anything.
+            for handle in (
+                first + last,
+                first + last[0],
+                "".join(word[0] for word in words[:-1]) + last,
+            ):
+                if len(handle) >= 5:
+                    self._add(handle, email)
         initials = "".join(word[0] for word in words)
-        if len(initials) >= 2:
+        if len(initials) >= 2 and initials not in _WORD_INITIALS:
             self._add(initials, email)
-        if len(words) >= 3:
+        if len(words) >= 3 and words[0][0] + words[-2][0] not in _WORD_INITIALS:
             self._add(words[0][0] + words[-2][0], email)  # "JP" for Juan Pérez García too
 
     def add_alias(self, alias: str, email: str) -> None:
@@ -138,6 +147,11 @@ class PeopleIndex:
         key = _key(alias)
         if key and len(key) >= 3:
             self.forms[key].add(email)
+            # "residente de obra", "supervisión externa": minutes say "el residente",
+            # "Supervisión". Shared by several people ("Constructora Mitla"), it names nobody.
+            head = key.split()[0]
+            if head != key and len(head) >= 5 and head.isalpha():
+                self.forms[head].add(email)
         # "Secretario-Administrador" holds both roles; "secretaria del consejo" is a secretary.
         for part in re.split(r"\s*(?:-|/|\by\b|\band\b)\s*", key):
             role = role_of(part) if part else None
@@ -158,6 +172,12 @@ class PeopleIndex:
                 found = self.resolve(joined, short_prefix)
                 if found:
                     return found
+        if re.fullmatch(r"[a-z]+(?:[_-][a-z0-9]+)+", key):
+            # Handles: "amira_h" is "amirah", "jiawu-dev" is "jiawu".
+            pieces = re.split(r"[_-]", key)
+            for joined in ("".join(pieces), pieces[0]):
+                if len(joined) >= 4 and joined in self.forms:
+                    return set(self.forms[joined])
         if "@" in key:
             return {key} if any(p.email == key for p in self.participants) else set()
         words = key.split()
@@ -170,6 +190,9 @@ class PeopleIndex:
             both = self.forms[words[0]] & self.forms[words[1]]
             if both:
                 return set(both)
+        if len(words) == 2 and len(words[0]) <= 3 and len(self.forms.get(words[1], ())) == 1:
+            # A title the index does not know before a surname: "EU Figueroa", "Abg. Ríos".
+            return set(self.forms[words[1]])
         role = role_of(key)
         if role:
             # "Jefe Liliana Ortiz" is Liliana; "la presidenta", "el coordinador académico"
@@ -203,6 +226,15 @@ class PeopleIndex:
     @property
     def everyone(self) -> list[str]:
         return [person.email for person in self.participants]
+
+
+# Initials that are words: Ernesto Lara's "EL" would make every "El residente" him, and
+# Laura Aguirre's "LA" every "La tesorera" her. Such initials name nobody.
+_WORD_INITIALS = frozenset(
+    "el la lo le al de del en es se si no un una mi tu su yo me te ya va ha he os"
+    " the an at as be by do go if in is it my of on or so to up us we am pm"
+    " and are for not but all any can our out who its".split()
+)
 
 
 def _clean_display(name: str) -> str:

@@ -10,7 +10,11 @@
    the held-out split stays unseen);
 4. train the two text classifiers from ``models/configs/*.cfg`` with spaCy's
    own training loop (fixed seed: the same corpus gives the same models);
-5. copy the best models to ``models/pipelines/items`` and ``models/pipelines/mail``.
+5. copy the best models to ``models/pipelines/items`` and ``models/pipelines/mail``;
+6. set the minutes gate's cut from the dev mails. The item cut is the one in
+   ``models/configs/items.cfg``, chosen by cross-validation on the training split
+   (``benchmarks/crossval.py``): set from the same dev mails that picked the best
+   model, it came out higher than what unseen mails want.
 """
 
 from __future__ import annotations
@@ -161,42 +165,10 @@ def train_from(
             shutil.copytree(work / name / "model-best", target)
             meta = json.loads((target / "meta.json").read_text())
             summary[name] = meta.get("performance", {})
-        summary["item_share"] = calibrate_items(output / "items", dev_set.items)
-        progress(f"item share: {summary['item_share']:.3f} (from the dev candidates)")
+        summary["item_share"] = _setting(output / "items", "item_kind", "item_share")
         summary["gate_threshold"] = calibrate_gate(output / "mail", dev_set.mails)
         progress(f"minutes gate threshold: {summary['gate_threshold']:.3f} (from the dev mails)")
     return summary
-
-
-def item_share(scored: list[tuple[float, bool]]) -> float:
-    """The cut on (action + decision) score that gives the best F1 for "is an item" over
-    the dev candidates (``scored``: each candidate's item score and whether it is one),
-    kept between 0.35 and 0.65 so that a small dev set cannot push it to an extreme."""
-    items = sum(1 for _, is_item in scored if is_item)
-    best, best_f1 = 0.5, -1.0
-    for step in range(35, 66):
-        cut = step / 100
-        found = [is_item for score, is_item in scored if score >= cut]
-        right = sum(found)
-        f1 = 2 * right / (len(found) + items) if found or items else 0.0
-        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(cut - 0.5) < abs(best - 0.5)):
-            best, best_f1 = cut, f1
-    return best
-
-
-def calibrate_items(pipeline: Path, dev: list[tuple[str, str]]) -> float:
-    """Set the item cut of the trained items pipeline at ``pipeline`` from ``dev``."""
-    import spacy
-
-    nlp = spacy.load(pipeline)
-    docs = nlp.pipe(text for text, _ in dev)
-    scored = [
-        (doc.cats.get("action", 0.0) + doc.cats.get("decision", 0.0), label != "none")
-        for doc, (_, label) in zip(docs, dev, strict=True)
-    ]
-    share = item_share(scored)
-    _set_setting(pipeline, "item_kind", "item_share", share)
-    return share
 
 
 GATE_KEEP = 0.95  # share of the dev set's minutes the gate must let through
@@ -233,6 +205,14 @@ def calibrate_gate(pipeline: Path, dev: list[tuple[str, str]]) -> float:
     )
     _set_setting(pipeline, "minutes_gate", "threshold", threshold)
     return threshold
+
+
+def _setting(pipeline: Path, component: str, key: str) -> float:
+    """One setting of a component in a saved pipeline's config.cfg."""
+    from thinc.api import Config
+
+    config = Config().from_disk(pipeline / "config.cfg")
+    return float(config["components"][component][key])
 
 
 def _set_setting(pipeline: Path, component: str, key: str, value: float) -> None:

@@ -194,6 +194,39 @@ def test_document_context_names_how_the_minutes_mark_their_items() -> None:
     assert document_context(segment("Hablamos del tiempo y del presupuesto.")) == set()
 
 
+def test_neighbour_marks_say_a_request_was_accepted_and_a_reply_is_only_a_reply() -> None:
+    from mailtrack.nlp.features import neighbour_marks
+
+    chat = segment(
+        "[10:02] Ana: Tomi, ¿podés actualizar el brandbook antes del viernes?\n"
+        "[10:03] Tomi: dale, lo tengo el jueves\n"
+        "[10:04] Ana: el cliente pidió otra paleta para la campaña de verano\n"
+    )
+    assert neighbour_marks(chat, 0) == ["MTNEXTACCEPT"]
+    assert neighbour_marks(chat, 1) == ["MTPREVASK", "MTISACCEPT"]
+    assert neighbour_marks(chat, 2) == []
+
+
+def test_mail_shape_marks_count_owners_speakers_and_first_person() -> None:
+    from mailtrack.nlp.extract import mail_text, prepare
+
+    report = make_mail(
+        subject="Estado semanal",
+        body="Esta semana terminé la migración. Mi plan: el lunes empiezo con el inventario y "
+        "yo preparo el informe; después mi equipo revisa los switches.",
+    )
+    text = mail_text(
+        prepare(
+            ParsedMail.from_bytes(report),
+            tracker="actas@tracker.test",
+            default_language="es",
+            today=date(2026, 11, 26),
+        )
+    )
+    assert "MTISINGX3" in text.split()  # three words in 25 say "I": one person's report
+    assert "MTSPEAKERSX0" in text.split()
+
+
 def test_short_plain_minutes_pass_the_gate_by_their_headings(extractor: Extractor) -> None:
     # The crash and load scenarios' minutes: two or three lines under "Decisions:" and
     # "Action items:". The mail classifier is less sure of such short mails than of

@@ -261,3 +261,90 @@ def test_a_spanish_adjective_that_is_also_a_role_names_nobody() -> None:
     assert people.resolve("el principal problema") == set()
     assert people.resolve("The Mayor") == {"alcaldia@ayto.test"}
     assert people.resolve("la Alcaldesa") == {"alcaldia@ayto.test"}
+
+
+@pytest.mark.parametrize(
+    ("mention", "email"),
+    [
+        ("jvdberg", "jan@vandenberg.example"),
+        ("amira_h", "ahaddad@tansy.example"),
+        ("@jiawu-dev", "jia.wu@fastfold.example"),
+        ("jaepark", "jae@parkfamily.example"),
+    ],
+)
+def test_handles_made_of_a_name_resolve(mention: str, email: str) -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("jan@vandenberg.example", "Jan van den Berg"),
+            Participant("ahaddad@tansy.example", "Amira Haddad"),
+            Participant("jia.wu@fastfold.example", "Jia Wu"),
+            Participant("jae@parkfamily.example", "Jae Park"),
+        ],
+        sender=None,
+    )
+    assert people.resolve(mention) == {email}
+
+
+def test_name_is_doing_is_that_person_not_a_possessive() -> None:
+    assert owners("Kiran's calling the refrigeration company tomorrow")[0] == ("ksingh@board.test",)
+    assert owners("Kiran's going to check the hoses")[0] == ("ksingh@board.test",)
+    assert owners("Kiran's budget line stays as it is")[0] == ()
+
+
+def test_a_chat_turn_belongs_to_whom_it_names_not_to_its_speaker() -> None:
+    def turn(text: str) -> tuple[tuple[str, ...], str]:
+        found = find_owners(Candidate(text, None, "other", "speaker", speaker="Bob"), PEOPLE)
+        return found.emails, found.how
+
+    assert turn("Kiran signs off on the budget line") == (("ksingh@board.test",), "subject")
+    assert turn("I'll chase the vendor for the keys") == (("rob.lane@partner.test",), "speaker")
+    # Nobody named: the speaker, but only as the one who said it (a decision stays one).
+    assert turn("we're freezing merges to main until the test is fixed") == (
+        ("rob.lane@partner.test",),
+        "turn",
+    )
+
+
+def test_initials_that_are_words_name_nobody() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("elara@obra.test", "Ernesto Lara"),
+            Participant("pnava@obra.test", "Pedro Nava"),
+            Participant("laguirre@obra.test", "Laura Aguirre"),
+        ],
+        sender="elara@obra.test",
+    )
+    for text in ("El residente da la plática mañana", "La tesorera compra el material"):
+        assert find_owners(Candidate(text, None, "other", "bullet"), people).emails == ()
+    assert people.resolve("PN") == {"pnava@obra.test"}
+
+
+def test_an_attendance_role_names_its_holder_by_its_first_word() -> None:
+    people = PeopleIndex.build(
+        [Participant("pnava@obra.test", "Pedro Nava"), Participant("ecruz@obra.test", "Eva Cruz")],
+        sender="ecruz@obra.test",
+    )
+    for role, email in roles_in(
+        "Asistentes:\nIng. Pedro Nava (residente de obra)\n", people
+    ).items():
+        people.add_alias(role, email)
+    found = find_owners(
+        Candidate("El residente da la plática mañana", None, "other", "bullet"), people
+    )
+    assert found.emails == ("pnava@obra.test",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lo del contrato lo mira Benja con los datos de marzo", ("benjamin.toro@cliente.test",)),
+        ("La lista la carga Kiran antes del viernes", ("ksingh@board.test",)),
+        ("Lo comentó Benja en la reunión", ()),  # who spoke, not who does it
+    ],
+)
+def test_a_doer_after_the_verb_owns_it(text: str, expected: tuple[str, ...]) -> None:
+    assert find_owners(Candidate(text, None, "other", "prose"), PEOPLE).emails == expected
+
+
+def test_an_unknown_title_before_a_surname_still_names_them() -> None:
+    assert PEOPLE.resolve("EU Singh") == {"ksingh@board.test"}

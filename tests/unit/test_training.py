@@ -10,7 +10,7 @@ import spacy
 
 from mailtrack.nlp.components import ItemShare
 from mailtrack.nlp.pipelines import pipelines_dir
-from mailtrack.nlp.training import calibrate_gate, gate_threshold, item_share
+from mailtrack.nlp.training import calibrate_gate, gate_threshold
 
 
 def test_the_cut_goes_above_every_mail_that_is_not_minutes() -> None:
@@ -43,15 +43,6 @@ def test_calibration_writes_the_cut_into_the_pipeline(tmp_path: Path) -> None:
     assert threshold == gate_threshold(scores[:2], scores[2:])
     reloaded = spacy.load(pipeline)
     assert reloaded.get_pipe("minutes_gate").threshold == threshold
-
-
-def test_the_item_cut_is_the_best_f1_on_the_dev_candidates() -> None:
-    # Items score 0.42 and up, other candidates 0.4 and down: 0.41 and 0.42 both separate
-    # them, and the one nearer the middle wins.
-    scored = [(0.9, True), (0.6, True), (0.42, True), (0.4, False), (0.38, False), (0.1, False)]
-    assert item_share(scored) == pytest.approx(0.42)
-    # Nothing separates them: stay as near the middle as the best F1 allows, within bounds.
-    assert 0.35 <= item_share([(0.5, True), (0.5, False)]) <= 0.65
 
 
 def test_item_kind_v2_splits_item_or_not_from_which_kind() -> None:

@@ -77,7 +77,9 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"recuerda|pregunta|plantea|manifiesta|indica|i think|i believe|i feel|in my view|imo|"
             r"it was noted|noted that|walked us through|gave an update|reports? that|"
             r"thinks|believes|feels|asked whether|wondered|says|said that|mentions|reminds|"
-            r"points out|notes that|dice que|cuenta que|explains)\b"
+            r"points out|notes that|dice que|cuenta que|explains|asks|shares|voices|emphasi[sz]es|"
+            r"re-?iterates|announces|gives (?:an )?updates?|i agree|agrees with|perhaps|"
+            r"it seems|in my opinion|en mi opinion|a mi juicio|me parece)\b"
         ),
     ),
     (

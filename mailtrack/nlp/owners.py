@@ -41,7 +41,8 @@ _NAME = (
     r"intervenci[oó]n|coordinaci[oó]n|personer[ií]a|yo|I|me)"
 )
 _NAMES = rf"{_NAME}(?:\s+{_NAME}){{0,3}}"
-_LIST = rf"{_NAMES}(?:\s*(?:,|/|&|\+|\by\b|\band\b|\be\b)\s*{_NAMES})*"
+# "El presidente y el secretario": an article may stand after the "y".
+_LIST = rf"{_NAMES}(?:\s*(?:,|/|&|\+|\by\b|\band\b|\be\b)\s*(?:(?:el|la|los|las|the)\s+)?{_NAMES})*"
 _TITLE = (
     r"(?:(?:[Ee]l|[Ll]a|[Tt]he)\s+)?"
     r"(?:(?:Sr|Sra|Srta|Dr|Dra|Dña|Don|D|Mr|Mrs|Ms|Miss|Prof|Ing|Lic)\.?\s+)?"

@@ -202,8 +202,13 @@ _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
+_MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\([^()\s]{0,300}\)")
+
+
 def plain(text: str) -> str:
-    """``text`` without Markdown emphasis or code-span marks."""
+    """``text`` without Markdown emphasis, code-span marks or link targets
+    ("[Resolution #2](#resolution2): close issue 2" is "Resolution #2: close issue 2")."""
+    text = _MD_LINK.sub(r"\1", text)
     text = _STRONG.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
     return _CODE_SPAN.sub(r"\1", text)
@@ -312,16 +317,18 @@ class _Builder:
         text = plain(text)  # "**Ana:** ..." is a speaker turn, "**ACTION:**" a label
         label = _LABEL.match(text.strip().lstrip(">").strip().strip("*_"))
         if label:
-            self.emit(
-                Candidate(
-                    label.group("rest"),
-                    self.heading,
-                    self.kind,
-                    "label",
-                    label=fold(label.group("label")),
-                    speaker=label.group("who"),
+            # "ACUERDO: Se mantiene la cuantía. El Interventor emitirá informe." is two items.
+            for piece in item_pieces(label.group("rest")):
+                self.emit(
+                    Candidate(
+                        piece,
+                        self.heading,
+                        self.kind,
+                        "label",
+                        label=fold(label.group("label")),
+                        speaker=label.group("who"),
+                    )
                 )
-            )
             return
         speaker = _SPEAKER.match(text.strip())
         if speaker and not in_paragraph:
@@ -342,6 +349,7 @@ class _Builder:
 
     def list_item(self, marker: str, rest: str) -> None:
         """One list entry; an entry holding several full sentences gives one candidate each."""
+        rest = _MD_LINK.sub(r"\1", rest)
         box = marker if marker.startswith(_BOXES) else None
         inner = _CHECK.match(rest)
         if box is None and inner is not None:
@@ -507,7 +515,10 @@ def segment(text: str) -> list[Candidate]:
             rest = stripped
             index += 1
             while (
-                index < len(lines) and lines[index].strip() and lines[index].startswith((" ", "\t"))
+                index < len(lines)
+                and lines[index].strip()
+                and lines[index].startswith((" ", "\t"))
+                and not _LABEL.match(lines[index].strip().lstrip(">").strip().strip("*_"))
             ):
                 rest += " " + lines[index].strip()
                 index += 1

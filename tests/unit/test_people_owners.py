@@ -348,3 +348,18 @@ def test_a_doer_after_the_verb_owns_it(text: str, expected: tuple[str, ...]) -> 
 
 def test_an_unknown_title_before_a_surname_still_names_them() -> None:
     assert PEOPLE.resolve("EU Singh") == {"ksingh@board.test"}
+
+
+def test_offices_joined_with_articles_are_both_owners() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("masancho@pena.test", "Miguel Sancho"),
+            Participant("rlas@pena.test", "Rubén Lasheras"),
+        ],
+        sender="rlas@pena.test",
+    )
+    people.add_alias("presidente", "masancho@pena.test")
+    people.add_alias("secretario", "rlas@pena.test")
+    text = "El presidente y el secretario firmarán el contrato antes del 31 de marzo."
+    found = find_owners(Candidate(text, None, "other", "bullet"), people)
+    assert set(found.emails) == {"masancho@pena.test", "rlas@pena.test"}

@@ -195,3 +195,44 @@ def test_telegram_export_lines_have_their_speaker() -> None:
         ("Florencia Iglesias", "yo hago el flyer y lo subo el domingo"),
         ("Nicolás Paz", "dale"),
     ]
+
+
+def test_a_summary_of_linked_resolutions_repeats_them_and_counts_once() -> None:
+    found = segment(
+        "RESOLUTION: close issue 1\n"
+        "Some talk here about it.\n\n"
+        "Summary of resolutions\n"
+        "- [Resolution #1](#resolution1): close issue 1\n"
+        "- [Resolution #2](#resolution2): close issue 2\n"
+        "- see [the spec](https://w3c.example/spec) for details\n"
+    )
+    assert [(c.text, c.label) for c in found] == [
+        ("close issue 1", "resolution"),
+        ("Some talk here about it.", None),
+        ("close issue 2", "resolution"),
+        ("see the spec for details", None),
+    ]
+
+
+def test_a_label_line_holding_two_sentences_gives_two_candidates() -> None:
+    found = segment(
+        "ACUERDO: Se mantiene la cuantía de 2025. El Interventor emitirá informe sobre el crédito.\n"
+        "ACTION: Bob to send the deck. Due Friday.\n"
+    )
+    assert [(c.text, c.label) for c in found] == [
+        ("Se mantiene la cuantía de 2025.", "acuerdo"),
+        ("El Interventor emitirá informe sobre el crédito.", "acuerdo"),
+        ("Bob to send the deck. Due Friday.", "action"),  # a short annotation stays
+    ]
+
+
+def test_an_indented_label_line_is_not_the_continuation_of_the_one_above() -> None:
+    found = segment(
+        "ACTION: marcusr to update the explainer section\n"
+        "   on legends\n"
+        "  ACTION: Tanvi to write two screen-reader test cases\n"
+    )
+    assert [c.text for c in found] == [
+        "marcusr to update the explainer section on legends",
+        "Tanvi to write two screen-reader test cases",
+    ]

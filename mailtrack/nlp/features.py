@@ -40,7 +40,12 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"postponed|dropped|cancelled|canceled)\b|\b(?:will be|is set|are set|moves to|move to|"
             r"stays?|remains?|going forward|from now on|no longer|will not|won't|not doing)\b|"
             r"\ba partir de (?:ahora|hoy)|\bde ahora en adelante|\bya no\b|"
-            r"\bno se (?:hara|renovara)"
+            r"\bno se (?:hara|renovara)|"
+            # the group deciding in its own voice: "hemos decidido", "acordamos", "vamos con"
+            r"\b(?:decidimos|acordamos|aprobamos|descartamos|optamos por|hemos (?:decidido|"
+            r"acordado|quedado en)|quedamos en|nos quedamos con|vamos con|se opta por|"
+            r"se toma la decision|we(?:'ve| have)? (?:decided|agreed)|we(?:'re| are) going with|"
+            r"we'll go with|decision:)"
         ),
     ),
     (
@@ -50,7 +55,8 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bse (?:encarga|encargara|compromete|ocupa|ocupara|faculta|encomienda|instruye|"
             r"comisiona|delega|encarga a|mandata)\b|\b(?:council directed|directed the|"
             r"(?:was|were) asked to|(?:was|were) tasked)\b|\b(?:debe|deben|tiene que|"
-            r"tienen que|hay que|queda pendiente)\b|\b(?:will|shall|to do|needs? to|should|must|"
+            r"tienen que|hay que|habra que|deberemos|debemos|tenemos que|queda pendiente|"
+            r"es responsabilidad de)\b|\bresponsables?\s*:|\b(?:will|shall|to do|needs? to|should|must|"
             r"has to|have to|is going to|are going to|owns|volunteered|takes?)\b|"
             r"^(?:\w+)(?:ar|er|ir)\b|^(?:send|prepare|review|update|draft|share|schedule|create|"
             r"check|confirm|contact|book|set up|write|call|circulate|provide|organi[sz]e|ask|"

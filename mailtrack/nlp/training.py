@@ -163,6 +163,10 @@ def train_from(
             if target.exists():
                 shutil.rmtree(target)
             shutil.copytree(work / name / "model-best", target)
+            # The saved config names the scratch folder the examples were in; without it,
+            # the same corpus gives byte-identical pipelines.
+            saved = target / "config.cfg"
+            saved.write_text(saved.read_text().replace(f"{work}/", ""), encoding="utf-8")
             meta = json.loads((target / "meta.json").read_text())
             summary[name] = meta.get("performance", {})
         summary["item_share"] = _setting(output / "items", "item_kind", "item_share")

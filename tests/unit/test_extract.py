@@ -246,3 +246,28 @@ def test_short_plain_minutes_pass_the_gate_by_their_headings(extractor: Extracto
         if not found.is_minutes or len(found.items) != 1 + len(minutes.participants):
             missed.append(f"{n} ({minutes.language}): {len(found.items)} items")
     assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Hemos decidido hacerlo mediante la plataforma de entradas.", "MTCUEDECIDE"),
+        ("Acordamos invertir lo recaudado en becas.", "MTCUEDECIDE"),
+        ("We've decided to drop the Wednesday refinement.", "MTCUEDECIDE"),
+        ("Habrá que imprimir las láminas del roll-up.", "MTCUEDO"),
+        ("Flyer con el programa. Responsable: Juan Ignacio", "MTCUEDO"),
+        ("Se faculta al Presidente para firmar el contrato.", "MTCUEDO"),
+        ("I believe with the right amount of PR behind this it will be ok.", "MTCUESAYS"),
+        ("Toma la palabra D. Luis, quien expone la situación del local.", "MTCUESAYS"),
+    ],
+)
+def test_cue_words_name_what_a_line_says(text: str, cue: str) -> None:
+    from mailtrack.nlp.features import cues
+
+    assert cue in cues(text)
+
+
+def test_plain_narration_has_no_decide_or_do_cue() -> None:
+    from mailtrack.nlp.features import cues
+
+    assert not {"MTCUEDECIDE", "MTCUEDO"} & set(cues("El tesorero presentó el informe económico."))

@@ -25,6 +25,7 @@ from mailtrack.nlp.features import classifier_text, document_context, label_kind
 from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
 from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
+from mailtrack.nlp.roles import role_of
 from mailtrack.nlp.segment import Candidate, segment
 
 MAIL_SAMPLE = 3000
@@ -106,6 +107,35 @@ def participants_of(parsed: ParsedMail, tracker: str | None) -> tuple[Participan
     return tuple(seen)
 
 
+_TITLE_WORD = re.compile(
+    r"\b(?:manager|director|clerk|secretary|coordinator|officer|chair|lead|head|agent|"
+    r"administrator|coordinador|coordinadora|jefe|jefa|gerente|directora?|administradora?|"
+    r"responsable|encargad[oa])\b"
+)
+_SIGNATURE_ROLE = re.compile(r"^[^\W\d][\w'’.&\- ]{2,48}$")
+
+
+def signature_roles(raw: str, name: str) -> list[str]:
+    """Roles on the line under the sender's name in the mail's last lines (its signature):
+    "Strata Manager | Coastal Strata Management Ltd." gives "Strata Manager"."""
+    words = fold(name).split()
+    if len(words) < 2:
+        return []
+    lines = [line.strip() for line in raw[-3000:].splitlines()]
+    found = []
+    for index, line in enumerate(lines[:-1]):
+        if fold(line).strip(" ,.-") != " ".join(words):
+            continue
+        first = re.split(r"\s*[|,·–—]\s*|\s+-\s+", lines[index + 1])[0].strip()
+        if (
+            _SIGNATURE_ROLE.match(first)
+            and len(first.split()) <= 5
+            and (role_of(first) or _TITLE_WORD.search(fold(first)))
+        ):
+            found.append(first)
+    return found
+
+
 def prepare(
     parsed: ParsedMail,
     *,
@@ -125,6 +155,12 @@ def prepare(
     )
     for role, email in roles_in(text, people).items():
         people.add_alias(role, email)
+    if parsed.sender:
+        # The signature trimming removed says what the organizer is: "Janet Whitford /
+        # Strata Manager | Coastal Strata", "Gloria Zapata / Secretaria": "the Strata
+        # Manager will send..." is then the organizer.
+        for role in signature_roles(parsed.text, parsed.sender.name):
+            people.add_alias(role, parsed.sender.email)
     candidates = tuple(segment(text))
     owners = tuple(find_owners(candidate, people) for candidate in candidates)
     context = document_context(candidates)

@@ -271,3 +271,21 @@ def test_plain_narration_has_no_decide_or_do_cue() -> None:
     from mailtrack.nlp.features import cues
 
     assert not {"MTCUEDECIDE", "MTCUEDO"} & set(cues("El tesorero presentó el informe económico."))
+
+
+def test_the_signature_says_which_office_the_organizer_holds() -> None:
+    from mailtrack.nlp.extract import signature_roles
+
+    raw = (
+        "Minutes below.\n\n1. The Strata Manager will send the letter by Friday.\n\n"
+        "Janet Whitford\nStrata Manager | Coastal Strata Management Ltd.\nSuite 300\n"
+    )
+    assert signature_roles(raw, "Janet Whitford") == ["Strata Manager"]
+    assert signature_roles("Saludos,\nGloria Zapata\nSecretaria\n", "Gloria Zapata") == [
+        "Secretaria"
+    ]
+    # A company or an address under the name is no office.
+    assert (
+        signature_roles("Regards,\nJanet Whitford\nCoastal Strata Ltd.\n", "Janet Whitford") == []
+    )
+    assert signature_roles("Janet Whitford\nStrata Manager\n", "Janet") == []  # one word: no name

@@ -155,8 +155,10 @@ def _context_marks(candidate: Candidate, context: frozenset[str]) -> list[str]:
 
 _ACCEPT = re.compile(
     r"^\W*(?:yes|yep|yeah|sure|ok|okay|will do|on it|deal|sounds good|agreed|can do|i can|"
-    r"i'?ll do it|i'?ll take it|me too|\+1|si|sip|dale|vale|listo|de una|hecho|de acuerdo|"
-    r"perfecto|me encargo|lo hago|lo miro|lo pido|claro|va|okey)\b"
+    r"i'?ll do it|i'?ll take it|me too|\+1|sip|dale|vale|listo|de una|hecho|de acuerdo|"
+    r"perfecto|me encargo|lo hago|lo miro|lo pido|claro|okey)\b|"
+    # folded, "sí" is "si" ("if") and "va" opens "va a llover": alone or before a comma only
+    r"^\W*(?:si|va)(?=\W*$|\s*[,.!])"
 )
 
 

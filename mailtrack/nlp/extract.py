@@ -164,6 +164,7 @@ def prepare(
     candidates = tuple(segment(text))
     owners = tuple(find_owners(candidate, people) for candidate in candidates)
     context = document_context(candidates)
+    neighbours = neighbour_marks(candidates)
     item_texts = tuple(
         classifier_text(
             candidate,
@@ -172,9 +173,9 @@ def prepare(
             or bool(find_dates(candidate.text, reference, language)),
             language,
             context,
-            neighbour_marks(candidates, index),
+            marks,
         )
-        for index, (candidate, owner) in enumerate(zip(candidates, owners, strict=True))
+        for candidate, owner, marks in zip(candidates, owners, neighbours, strict=True)
     )
     return Prepared(parsed, text, language, reference, people, candidates, owners, item_texts)
 

@@ -162,19 +162,23 @@ _ACCEPT = re.compile(
 )
 
 
-def neighbour_marks(candidates: Sequence[Candidate], index: int) -> list[str]:
-    """What the lines around a chat or prose line say: a request the next line accepts is
-    an action; a short reply that accepts is not an item itself."""
-    marks = []
-    current = candidates[index]
-    if index + 1 < len(candidates):
-        after = candidates[index + 1]
-        if len(after.text.split()) <= 10 and _ACCEPT.match(fold(after.text)):
-            marks.append("MTNEXTACCEPT")
-    if index > 0 and candidates[index - 1].text.rstrip().endswith("?"):
-        marks.append("MTPREVASK")
-    if len(current.text.split()) <= 10 and _ACCEPT.match(fold(current.text)):
-        marks.append("MTISACCEPT")
+def neighbour_marks(candidates: Sequence[Candidate]) -> list[list[str]]:
+    """For each line, what the lines around it say: a request the next line accepts is an
+    action; a short reply that accepts is not an item itself. Each line is read once."""
+    accepts = [
+        len(candidate.text.split()) <= 10 and bool(_ACCEPT.match(fold(candidate.text)))
+        for candidate in candidates
+    ]
+    marks: list[list[str]] = []
+    for index, accepted in enumerate(accepts):
+        mine = []
+        if index + 1 < len(accepts) and accepts[index + 1]:
+            mine.append("MTNEXTACCEPT")
+        if index > 0 and candidates[index - 1].text.rstrip().endswith("?"):
+            mine.append("MTPREVASK")
+        if accepted:
+            mine.append("MTISACCEPT")
+        marks.append(mine)
     return marks
 
 

@@ -163,8 +163,8 @@ def train_from(
             if target.exists():
                 shutil.rmtree(target)
             shutil.copytree(work / name / "model-best", target)
-            # The saved config names the scratch folder the examples were in; without it,
-            # the same corpus gives byte-identical pipelines.
+            # The saved config names the scratch folder the examples were in; with that
+            # folder's name taken out, the same corpus gives byte-identical pipelines.
             saved = target / "config.cfg"
             saved.write_text(saved.read_text().replace(f"{work}/", ""), encoding="utf-8")
             meta = json.loads((target / "meta.json").read_text())

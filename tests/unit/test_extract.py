@@ -202,12 +202,12 @@ def test_neighbour_marks_say_a_request_was_accepted_and_a_reply_is_only_a_reply(
         "[10:03] Tomi: dale, lo tengo el jueves\n"
         "[10:04] Ana: el cliente pidió otra paleta para la campaña de verano\n"
     )
-    assert neighbour_marks(chat, 0) == ["MTNEXTACCEPT"]
-    assert neighbour_marks(chat, 1) == ["MTPREVASK", "MTISACCEPT"]
-    assert neighbour_marks(chat, 2) == []
+    assert neighbour_marks(chat)[0] == ["MTNEXTACCEPT"]
+    assert neighbour_marks(chat)[1] == ["MTPREVASK", "MTISACCEPT"]
+    assert neighbour_marks(chat)[2] == []
     # Folded, "sí" and "si" are one word: "Si llueve..." opens a condition, not a yes.
     conditional = segment("- Si llueve, se pospone la comida al domingo.\n- Va a haber lista.\n")
-    assert neighbour_marks(conditional, 0) == []
+    assert neighbour_marks(conditional)[0] == []
 
 
 def test_mail_shape_marks_count_owners_speakers_and_first_person() -> None:

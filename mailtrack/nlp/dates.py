@@ -156,9 +156,24 @@ class DateMention:
     cued: bool  # preceded by "antes del", "para el", "by", "due"...: likely a deadline
 
 
+_FOLD_CACHE = 20_000
+_FOLDED: dict[str, str] = {}
+
+
 def fold(text: str) -> str:
     """Lowercase and strip Spanish accents without changing the length (offsets stay valid)."""
-    return text.lower().translate(_FOLD)
+    lowered = text.lower()
+    # Most text is plain ASCII, which the table does not touch. The rest is folded again
+    # and again (cues, dates, owners read the same line), and translating costs more than
+    # all else folding does: a bounded cache keeps the answers.
+    if lowered.isascii():
+        return lowered
+    folded = _FOLDED.get(lowered)
+    if folded is None:
+        if len(_FOLDED) >= _FOLD_CACHE:
+            _FOLDED.clear()
+        folded = _FOLDED[lowered] = lowered.translate(_FOLD)
+    return folded
 
 
 def strip_accents(text: str) -> str:

@@ -76,6 +76,9 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("ASK", re.compile(r"\?|¿")),
+    # "Dr. Pruitt to deliver...", "The Treasurer to send...", "@jkim-dev to mark...": the
+    # shorthand minutes use for a duty.
+    ("TO", re.compile(r"^(?:[\w.@'()&-]+\s+){1,6}to\s+(?!be\b|the\b|a\b|an\b|date\b)[a-z]+")),
     (
         "SAYS",
         re.compile(
@@ -191,11 +194,16 @@ def classifier_text(
     neighbours: Sequence[str] = (),
 ) -> str:
     """Marker tokens, then the candidate's own words."""
+    section = candidate.section_kind.upper().replace("_", "")
+    marker = candidate.marker.upper().replace("_", "")
     marks = [
         *neighbours,
         *_context_marks(candidate, context),
-        f"MTSEC{candidate.section_kind.upper().replace('_', '')}",
-        f"MTMARK{candidate.marker.upper().replace('_', '')}",
+        f"MTSEC{section}",
+        f"MTMARK{marker}",
+        # A ticked box under "Action items" is a task done, under "Decisions" one taken:
+        # the pair says what neither says alone.
+        f"MTMS{marker}X{section}",
         f"MTLABEL{label_kind(candidate.label)}",
         "MTOWNER" if owners.emails else ("MTEXTERNAL" if owners.external else "MTNOOWNER"),
         f"MTOWNERBY{owners.how.upper()}" if owners.how else "MTOWNERBYNONE",

@@ -71,7 +71,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "discussion",
         re.compile(
             r"\b(?:discusion|debate|comentarios|notas|novedades|estado|situacion|status|update|"
-            r"updates|report|informe|discussion|notes|comments|background|contexto|context|"
+            r"updates|reports?|informes?|reportes?|discussion|notes|comments|background|contexto|context|"
             r"puntos tratados|temas tratados|resumen|summary|highlights|observaciones|ruegos y "
             r"preguntas|varios|aob|any other business|open floor|questions|preguntas|ideas|"
             r"propuestas|proposals|que tal fue|what went well|what went wrong|lo bueno|lo malo|"

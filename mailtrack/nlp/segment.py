@@ -97,7 +97,7 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\
 _MEETBOT_TAIL = re.compile(r"\s*\((?:[\w.@-]+),\s*\d{1,2}:\d{2}(?::\d{2})?\)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'«¿¡(]?[A-ZÁÉÍÓÚÑ0-9])")
 _ABBREVIATIONS = re.compile(
-    r"(?:\b(?:sr|sra|srta|dr|dra|d|dña|ing|lic|mr|mrs|ms|st|no|nº|p\.ej|e\.g|i\.e|etc|vs|aprox|approx|ref|art|núm|num|tel|arq|qf|cllr|prof|lda|ldo|abg)\.|\b[A-Z]\.)$",
+    r"(?:\b(?:sr|sra|srta|dr|dra|d|dña|ing|lic|mr|mrs|ms|st|no|nº|p\.ej|e\.g|i\.e|etc|vs|aprox|approx|ref|art|núm|num|tel|arq|qf|cllr|cr|prof|profa|lda|ldo|abg|abog|farm|enf|mtro|mtra|psic|fr|rev|hon|jr|mgtr|cp)\.|\b[A-Z]\.)$",
     re.IGNORECASE,
 )
 _ANNOUNCES = re.compile(
@@ -134,10 +134,13 @@ _ROLE_WORDS = {
 }
 
 
+_ROLES = tuple((role, re.compile(rf"(?:{words})(?:\s.*)?")) for role, words in _ROLE_WORDS.items())
+
+
 def _role_of(header: str) -> str | None:
     folded = fold(header).strip(" *:_")
-    for role, words in _ROLE_WORDS.items():
-        if re.fullmatch(rf"(?:{words})(?:\s.*)?", folded):
+    for role, pattern in _ROLES:
+        if pattern.fullmatch(folded):
             return role
     return None
 
@@ -158,9 +161,18 @@ def _is_table_row(line: str) -> bool:
     return len([cell for cell in cells if cell]) >= 2
 
 
+_TITLE_WORDS = re.compile(r"\b(?:minutes|acta)\b")
+# "Asistentes: Ana, Luis", "Apologies: Fr. Liam Doherty", "Next meeting: 20 May".
+_FIELD = re.compile(r"^\W{0,3}(?P<name>[^\W\d][\w ]{1,30}?)\W{0,3}:\s*\S")
+_FIELD_KINDS = frozenset({"attendance", "agenda", "next_meeting"})
+
+
 def _is_heading(line: str, next_line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped) > 90:
+        return False
+    field_line = _FIELD.match(stripped)
+    if field_line and section_kind(field_line.group("name")) in _FIELD_KINDS:
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
@@ -168,16 +180,26 @@ def _is_heading(line: str, next_line: str) -> bool:
         return False  # "Action #2: add tests" is an item that names its kind
     if _UNDERLINE.match(next_line) and not _UNDERLINE.match(stripped):
         return True
+    bullet = _BULLET.match(stripped)
+    if bullet and not _number_of(bullet.group("marker")) and not stripped.endswith(":"):
+        # A bullet heads a list only as a bare name: "- Acuerdos", "* Old action items".
+        # "- Update the docs" and "* open floor (jlopez, 19:40:02)" are entries.
+        named = heading_text(bullet.group("rest")).split()
+        if len(named) > 3 or (len(named) > 1 and fold(named[1]) in _DETERMINERS):
+            return False
     words = stripped.split()
     text = heading_text(stripped)
     if not text:
         return False
     if stripped.endswith((":", "：")) and len(words) <= 8:
         return True
+    kind = section_kind(stripped)
     if (
         len(words) <= 5
         and not stripped.endswith((".", ";", ",", "?", "!"))
-        and section_kind(stripped) not in ("other", "none", "mixed")
+        and kind not in ("other", "none")
+        # "Outcomes", "Conclusiones" head a section; "Acta reunión 12/3" titles the whole
+        and not (kind == "mixed" and _TITLE_WORDS.search(fold(text)))
     ):
         return True
     letters = [char for char in text if char.isalpha()]
@@ -244,6 +266,10 @@ def item_pieces(text: str) -> list[str]:
     return pieces or [text]
 
 
+# The number of a point or an agreement ahead of its text: "A1.", "II.", "3.2.".
+_ENUMERATOR = re.compile(r"\W{0,2}(?:[A-Z]{1,3}-?\d{1,3}|[IVXL]{1,5}|\d{1,3}(?:\.\d{1,3})*)\.")
+
+
 def sentences(paragraph: str) -> list[str]:
     """Split prose into sentences, not at "Sr." or "J. Tremblay" or "12.000"."""
     pieces: list[str] = []
@@ -252,7 +278,8 @@ def sentences(paragraph: str) -> list[str]:
         before = paragraph[start : match.start()]
         if _ABBREVIATIONS.search(before):
             continue
-        pieces.append(before)
+        if not _ENUMERATOR.fullmatch(before.strip()):
+            pieces.append(before)  # "A1. Se aprueba...", "II. Se somete...": the number goes
         start = match.end()
     pieces.append(paragraph[start:])
     result: list[str] = []
@@ -265,6 +292,14 @@ def sentences(paragraph: str) -> list[str]:
     return [piece.strip() for piece in result if piece.strip()]
 
 
+_LIST_SECTIONS = frozenset({"agenda", "attendance"})
+
+
+def _number_of(marker: str) -> int | None:
+    digits = re.match(r"\(?(\d{1,3})", marker)
+    return int(digits.group(1)) if digits else None
+
+
 class _Builder:
     def __init__(self) -> None:
         self.candidates: list[Candidate] = []
@@ -275,6 +310,10 @@ class _Builder:
         # Open list items by indent: a bullet with children ("* Action item review" over
         # "  * Johan: ... Done.") names the section of its children.
         self.parents: list[tuple[int, str]] = []
+        # An agenda or an attendance list ends with its block: what follows a blank line
+        # is the body of the minutes unless it goes on with the same list.
+        self.block_closed = False
+        self.list_number = 0
 
     def emit(self, candidate: Candidate) -> None:
         candidate.text = _clean(candidate.text)
@@ -288,6 +327,38 @@ class _Builder:
         self.kind = section_kind(text)
         self.table_roles = None
         self.parents = []
+        self.block_closed = False
+        self.list_number = 0
+
+    def close_block(self) -> None:
+        """A blank line: an agenda or attendance list that has lines has ended its block."""
+        self.flush()
+        if self.kind in _LIST_SECTIONS and (
+            self.candidates and self.candidates[-1].section == self.heading
+        ):
+            self.block_closed = True
+
+    def leave_list_section(self, line: str) -> None:
+        """After an agenda or attendance block, a line that does not go on with its list
+        starts the body: "Orden del día: 1. ... 5. Ruegos y preguntas." and, after a blank
+        line, "1. Queda aprobado el acta anterior" or "Se aprueba..." are not agenda."""
+        if self.kind not in _LIST_SECTIONS:
+            return
+        bullet = _BULLET.match(line)
+        if bullet:
+            number = _number_of(bullet.group("marker"))
+            if number is None:
+                return  # more points of the same list
+            if number > self.list_number:
+                self.list_number = number
+                return
+        elif not self.block_closed:
+            return
+        # Prose after the list's block, or its numbering starting again.
+        self.heading = None
+        self.kind = "none"
+        self.parents = []
+        self.list_number = 0
 
     def nested_kind(self, indent: int) -> str:
         """The section kind of a list item at ``indent``: its parent item's, when it names one."""
@@ -439,9 +510,10 @@ def segment(text: str) -> list[Candidate]:
         next_line = lines[index + 1] if index + 1 < len(lines) else ""
         stripped = line.strip()
         if not stripped or _UNDERLINE.match(stripped):
-            builder.flush()
-            if not stripped:
-                builder.table_roles = None if builder.table_roles is None else builder.table_roles
+            if stripped:
+                builder.flush()
+            else:
+                builder.close_block()
             index += 1
             continue
         if _is_table_row(stripped):
@@ -460,6 +532,19 @@ def segment(text: str) -> list[Candidate]:
         if _is_heading(stripped, next_line):
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
+            continue
+        builder.leave_list_section(line)
+        field_line = _FIELD.match(stripped)
+        if field_line and section_kind(field_line.group("name")) in _FIELD_KINDS:
+            # "Present: Ana, Luis", "Apologies: Fr. Liam": a one-line field, not a heading
+            # of what follows.
+            builder.flush()
+            builder.emit(
+                Candidate(
+                    stripped, builder.heading, section_kind(field_line.group("name")), "prose"
+                )
+            )
+            index += 1
             continue
         if stripped in ("-", "*", "•") and next_line.strip():
             # A marker alone on its line with the text below (Notion and some exports).
@@ -512,16 +597,7 @@ def segment(text: str) -> list[Candidate]:
             continue
         if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
             builder.flush()
-            rest = stripped
-            index += 1
-            while (
-                index < len(lines)
-                and lines[index].strip()
-                and lines[index].startswith((" ", "\t"))
-                and not _LABEL.match(lines[index].strip().lstrip(">").strip().strip("*_"))
-            ):
-                rest += " " + lines[index].strip()
-                index += 1
+            rest, index = _run_on(lines, index)
             builder.line_candidate(rest)
             continue
         author = author_line(stripped)
@@ -589,13 +665,69 @@ def segment(text: str) -> list[Candidate]:
             continue
         if _SPEAKER.match(plain(stripped)) and not builder.paragraph:
             builder.flush()
-            builder.line_candidate(stripped)
-            index += 1
+            rest, index = _run_on(lines, index)
+            builder.line_candidate(rest)
             continue
         builder.paragraph.append(stripped.lstrip(">").strip())
         index += 1
     builder.flush()
     return _dedupe(builder.candidates)
+
+
+# A line this long that the next line goes on from was wrapped by the mail client.
+_WRAP_WIDTH = 60
+
+
+def _starts_entry(line: str, code: bool = True) -> bool:
+    """A line that opens an entry of its own rather than going on with the one above; an
+    action-log code ("26/31 ...") only with ``code``: after a line cut mid-sentence,
+    "14.900 euros" is the sentence going on."""
+    stripped = line.strip()
+    return bool(
+        _BULLET.match(line)
+        or (code and _CODE.match(line))
+        or _is_table_row(stripped)
+        or _LABEL.match(stripped.lstrip(">").strip().strip("*_"))
+        or _SPEAKER.match(plain(stripped))
+        or _CHAT.match(stripped)
+        or _CHAT_AUTHOR.match(stripped)
+        or _MD_HEADING.match(stripped)
+        or _BOLD_LINE.match(stripped)
+        or _UNDERLINE.match(stripped)
+    )
+
+
+def _run_on(lines: list[str], index: int) -> tuple[str, int]:
+    """A labelled line or a speaker's turn with the lines it runs on to; the next index.
+
+    "ACUERDO CUARTO.- Tras estudiar las ofertas, se acuerda" wrapped at 72 columns goes
+    on with "ejecutar la rampa de acceso..." on the next line: the agreement is the
+    whole paragraph, not its first line. A following line belongs to it when it is
+    indented, when the line above was cut mid-sentence before a lowercase word, or
+    when the line above fills the width a client wraps at; never when it opens an
+    entry of its own (a label, a bullet, a speaker, a heading).
+    """
+    rest = lines[index].strip()
+    above = lines[index].rstrip()
+    index += 1
+    while index < len(lines):
+        follow = lines[index]
+        stripped = follow.strip()
+        unfinished = not above.endswith((".", ":", "!", "?", ";"))
+        if not stripped or _starts_entry(follow, code=not unfinished):
+            break
+        if not (
+            follow.startswith((" ", "\t"))
+            or (unfinished and stripped[:1].islower())
+            or (len(above) >= _WRAP_WIDTH and not above.endswith(":"))
+        ):
+            break
+        if _is_heading(stripped, lines[index + 1] if index + 1 < len(lines) else ""):
+            break
+        rest += " " + stripped
+        above = follow.rstrip()
+        index += 1
+    return rest, index
 
 
 def _fixed_width_table(lines: list[str], index: int, builder: _Builder) -> int:
@@ -626,9 +758,19 @@ def _fixed_width_table(lines: list[str], index: int, builder: _Builder) -> int:
     return index
 
 
+_DETERMINERS = frozenset(
+    "the a an our my this these that el la los las un una unos unas nuestro nuestra "
+    "nuestros nuestras mi mis este esta estos estas".split()
+)
+_GAP = re.compile(r"\s{2,}")
+
+
 def _aligned_header(line: str) -> bool:
     """A plain-text table header: two or more column names separated by runs of spaces."""
-    cells = re.split(r"\s{2,}", line.strip())
+    stripped = line.strip()
+    if not _GAP.search(stripped):
+        return False
+    cells = _GAP.split(stripped)
     roles = [_role_of(cell) for cell in cells]
     return len(cells) >= 2 and sum(role is not None for role in roles) >= 2 and "text" in roles
 

@@ -99,3 +99,19 @@ def test_a_cued_deadline_wins_over_an_earlier_mention() -> None:
 def test_weekday_with_a_full_date_is_one_mention() -> None:
     found = find_dates("I'm back on Monday, December 8", THURSDAY, "en")
     assert [(m.text, m.value) for m in found] == [("Monday, December 8", date(2026, 12, 8))]
+
+
+@pytest.mark.parametrize(
+    "text", ["Plain ASCII Words", "Reunión del Comité", "ÁÉÍÓÚÜÑ àèìòù ª º", ""]
+)
+def test_folding_lowercases_and_strips_accents_keeping_the_length(text: str) -> None:
+    from mailtrack.nlp.dates import fold
+
+    expected = "".join(
+        "aeiouunaeiouunaeiouaeiouaeioucao"["áéíóúüñÁÉÍÓÚÜÑàèìòùÀÈÌÒÙâêîôûçªº".index(char)]
+        if char in "áéíóúüñÁÉÍÓÚÜÑàèìòùÀÈÌÒÙâêîôûçªº"
+        else char.lower()
+        for char in text
+    )
+    assert fold(text) == expected == fold(text)  # the second answer comes from the cache
+    assert len(fold(text)) == len(text)

@@ -262,6 +262,8 @@ def test_short_plain_minutes_pass_the_gate_by_their_headings(extractor: Extracto
         ("Se faculta al Presidente para firmar el contrato.", "MTCUEDO"),
         ("I believe with the right amount of PR behind this it will be ok.", "MTCUESAYS"),
         ("Toma la palabra D. Luis, quien expone la situación del local.", "MTCUESAYS"),
+        ("Dr. Pruitt to deliver his preliminary model by 12/12.", "MTCUETO"),
+        ("Landscape architect (Moss & Fern) to study a drop-off lane.", "MTCUETO"),
     ],
 )
 def test_cue_words_name_what_a_line_says(text: str, cue: str) -> None:
@@ -274,6 +276,17 @@ def test_plain_narration_has_no_decide_or_do_cue() -> None:
     from mailtrack.nlp.features import cues
 
     assert not {"MTCUEDECIDE", "MTCUEDO"} & set(cues("El tesorero presentó el informe económico."))
+    assert "MTCUETO" not in cues("Welcome to the meeting, everyone.")
+    assert "MTCUETO" not in cues("The venue is yet to be confirmed.")
+
+
+def test_the_classifier_reads_the_list_marker_and_section_together() -> None:
+    from mailtrack.nlp.features import classifier_text
+    from mailtrack.nlp.owners import NOBODY
+
+    done, taken = segment("Action items\n- [x] Update the runbook\n\nDecisions\n- [x] Go async\n")
+    assert "MTMSCHECKDONEXACTIONS" in classifier_text(done, NOBODY, False, "en").split()
+    assert "MTMSCHECKDONEXDECISIONS" in classifier_text(taken, NOBODY, False, "en").split()
 
 
 def test_the_signature_says_which_office_the_organizer_holds() -> None:

@@ -236,3 +236,138 @@ def test_an_indented_label_line_is_not_the_continuation_of_the_one_above() -> No
         "marcusr to update the explainer section on legends",
         "Tanvi to write two screen-reader test cases",
     ]
+
+
+def test_a_label_line_wrapped_by_the_mail_client_keeps_its_whole_paragraph() -> None:
+    found = segment(
+        "ACUERDO TERCERO.- Se aprueba por mayoría el presupuesto ordinario para 2026\n"
+        "por importe de 22.400 euros, con una subida de las cuotas del 3 %.\n"
+        "\n"
+        "ACUERDO CUARTO.- Tras estudiar las tres ofertas recibidas, se acuerda\n"
+        "ejecutar la rampa de acceso del portal con Accesibilidad Costa del Sol, por\n"
+        "14.900 euros. Se faculta al Presidente para la firma del contrato.\n"
+        "ACTION: Bob to send the deck\n"
+        "Notes from the room follow here.\n"
+    )
+    assert [(c.text, c.label) for c in found] == [
+        (
+            "Se aprueba por mayoría el presupuesto ordinario para 2026 por importe de "
+            "22.400 euros, con una subida de las cuotas del 3 %.",
+            "acuerdo",
+        ),
+        (
+            "Tras estudiar las tres ofertas recibidas, se acuerda ejecutar la rampa de acceso "
+            "del portal con Accesibilidad Costa del Sol, por 14.900 euros.",
+            "acuerdo",
+        ),
+        ("Se faculta al Presidente para la firma del contrato.", "acuerdo"),
+        # a short line ending a label is not wrapped: the next line is its own
+        ("Bob to send the deck", "action"),
+        ("Notes from the room follow here.", None),
+    ]
+
+
+def test_a_wrapped_speaker_turn_stays_one_turn() -> None:
+    found = segment(
+        "Dario: The draft has been open for comments for three weeks. 14 comments, all\n"
+        "addressed except the one about merchandise.\n"
+        "Elif: The merch question can be a follow-up.\n"
+    )
+    assert [(c.text, c.speaker) for c in found] == [
+        ("The draft has been open for comments for three weeks.", "Dario"),
+        ("14 comments, all addressed except the one about merchandise.", "Dario"),
+        ("The merch question can be a follow-up.", "Elif"),
+    ]
+
+
+def test_one_line_fields_do_not_head_what_follows() -> None:
+    found = segment(
+        "Present: Siobhán Ó Briain (Chairperson), Declan Furlong (Treasurer)\n"
+        "Apologies: Fr. Liam Doherty\n"
+        "\n"
+        "Reports\n"
+        "\n"
+        "The minibus passed its DOE test.\n"
+        "\n"
+        "Outcomes\n"
+        "\n"
+        "1. Minutes of 18 March approved.\n"
+        "2. The Treasurer to send the signed statements to the auditors by 30 April.\n"
+    )
+    assert [(c.section_kind, c.section, c.text[:20]) for c in found] == [
+        ("attendance", None, "Present: Siobhán Ó B"),
+        ("attendance", None, "Apologies: Fr. Liam "),
+        ("discussion", "Reports", "The minibus passed i"),
+        ("mixed", "Outcomes", "Minutes of 18 March "),
+        ("mixed", "Outcomes", "The Treasurer to sen"),
+    ]
+
+
+def test_an_agenda_ends_where_the_body_of_the_minutes_starts() -> None:
+    found = segment(
+        "Orden del día:\n"
+        "1. Lectura y aprobación del acta anterior.\n"
+        "2. Cuentas 2025.\n"
+        "\n"
+        "1. Queda aprobada el acta anterior sin enmiendas.\n"
+        "\n"
+        "2. Pilar presenta las cuentas. Se aprueban por unanimidad.\n"
+    )
+    assert [(c.section_kind, c.text[:20]) for c in found] == [
+        ("agenda", "Lectura y aprobación"),
+        ("agenda", "Cuentas 2025."),
+        ("none", "Queda aprobada el ac"),
+        ("none", "Pilar presenta las c"),
+    ]
+
+
+def test_an_agenda_with_blank_lines_between_its_points_stays_an_agenda() -> None:
+    found = segment("Agenda\n\n1. Budget\n\n2. Venue\n\n- Catering\n\nWe approved the budget.\n")
+    assert [(c.section_kind, c.text) for c in found] == [
+        ("agenda", "Budget"),
+        ("agenda", "Venue"),
+        ("agenda", "Catering"),
+        ("none", "We approved the budget."),
+    ]
+
+
+def test_attendance_ends_with_its_block() -> None:
+    found = segment("Asistentes:\nAna Ruiz, Luis Gil\n\nSe acuerda cambiar de proveedor.\n")
+    assert [(c.section_kind, c.text) for c in found] == [
+        ("attendance", "Ana Ruiz, Luis Gil"),
+        ("none", "Se acuerda cambiar de proveedor."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("A1. Se aprueba el acta de febrero.", ["Se aprueba el acta de febrero."]),
+        (
+            "II. Se somete a consideración el orden del día.",
+            ["Se somete a consideración el orden del día."],
+        ),
+        (
+            "Farm. Iturralde etiqueta los anticoagulantes.",
+            ["Farm. Iturralde etiqueta los anticoagulantes."],
+        ),
+        ("Fr. Liam sends his apologies.", ["Fr. Liam sends his apologies."]),
+        ("Se aprueba. II. Otro punto.", ["Se aprueba.", "Otro punto."]),
+    ],
+)
+def test_point_numbers_and_titles_do_not_make_sentences(
+    paragraph: str, expected: list[str]
+) -> None:
+    assert sentences(paragraph) == expected
+
+
+def test_a_bullet_heads_a_list_only_as_a_bare_name() -> None:
+    found = segment(
+        "- Acuerdos\n- La 2.3 sale sin soporte para Windows ARM\n"
+        "Action items\n- [x] Update the docs\n- Report the numbers to finance\n"
+    )
+    assert [(c.section_kind, c.text) for c in found] == [
+        ("decisions", "La 2.3 sale sin soporte para Windows ARM"),
+        ("actions", "Update the docs"),
+        ("actions", "Report the numbers to finance"),
+    ]

@@ -665,7 +665,7 @@ def segment(text: str) -> list[Candidate]:
             continue
         if _SPEAKER.match(plain(stripped)) and not builder.paragraph:
             builder.flush()
-            rest, index = _run_on(lines, index)
+            rest, index = _run_on(lines, index, paragraph=False)
             builder.line_candidate(rest)
             continue
         builder.paragraph.append(stripped.lstrip(">").strip())
@@ -697,15 +697,16 @@ def _starts_entry(line: str, code: bool = True) -> bool:
     )
 
 
-def _run_on(lines: list[str], index: int) -> tuple[str, int]:
+def _run_on(lines: list[str], index: int, paragraph: bool = True) -> tuple[str, int]:
     """A labelled line or a speaker's turn with the lines it runs on to; the next index.
 
     "ACUERDO CUARTO.- Tras estudiar las ofertas, se acuerda" wrapped at 72 columns goes
     on with "ejecutar la rampa de acceso..." on the next line: the agreement is the
     whole paragraph, not its first line. A following line belongs to it when it is
     indented, when the line above was cut mid-sentence before a lowercase word, or
-    when the line above fills the width a client wraps at; never when it opens an
-    entry of its own (a label, a bullet, a speaker, a heading).
+    when the line above fills the width a client wraps at (with ``paragraph``: a label
+    in an acta heads its paragraph; a speaker's turn ends with its sentence); never when
+    it opens an entry of its own (a label, a bullet, a speaker, a heading).
     """
     rest = lines[index].strip()
     above = lines[index].rstrip()
@@ -719,7 +720,10 @@ def _run_on(lines: list[str], index: int) -> tuple[str, int]:
         if not (
             follow.startswith((" ", "\t"))
             or (unfinished and stripped[:1].islower())
-            or (len(above) >= _WRAP_WIDTH and not above.endswith(":"))
+            or (
+                len(above) >= _WRAP_WIDTH
+                and (unfinished if not paragraph else not above.endswith(":"))
+            )
         ):
             break
         if _is_heading(stripped, lines[index + 1] if index + 1 < len(lines) else ""):

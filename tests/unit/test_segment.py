@@ -271,12 +271,14 @@ def test_a_wrapped_speaker_turn_stays_one_turn() -> None:
     found = segment(
         "Dario: The draft has been open for comments for three weeks. 14 comments, all\n"
         "addressed except the one about merchandise.\n"
-        "Elif: The merch question can be a follow-up.\n"
+        "Elif: The merch question can be a follow-up, it should not block this one.\n"
+        "Nobody objected to that.\n"
     )
     assert [(c.text, c.speaker) for c in found] == [
         ("The draft has been open for comments for three weeks.", "Dario"),
         ("14 comments, all addressed except the one about merchandise.", "Dario"),
-        ("The merch question can be a follow-up.", "Elif"),
+        ("The merch question can be a follow-up, it should not block this one.", "Elif"),
+        ("Nobody objected to that.", None),  # a turn ends with its sentence
     ]
 
 

@@ -26,7 +26,7 @@ from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
 from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
 from mailtrack.nlp.roles import role_of
-from mailtrack.nlp.segment import Candidate, segment
+from mailtrack.nlp.segment import Candidate, segment, without_front_matter
 
 MAIL_SAMPLE = 3000
 # Owner rules that name a responsible person outright (not "X will..." in running text).
@@ -192,7 +192,7 @@ def _mail_shape(prepared: Prepared) -> list[str]:
     minutes spread work over several people; a report or a plan is one person's."""
     owned = {email for owners in prepared.owners for email in owners.emails}
     speakers = {candidate.speaker for candidate in prepared.candidates if candidate.speaker}
-    words = fold(prepared.text[:MAIL_SAMPLE])
+    words = fold(mail_sample(prepared.text))
     singular = len(_FIRST_SINGULAR.findall(words)) * 100 // max(1, len(words.split()))
     return [
         f"MTOWNEDX{_bucket(len(owned), (1, 2, 3, 5))}",
@@ -227,7 +227,17 @@ def mail_text(prepared: Prepared) -> str:
         marks.append("MTRESUBJ")
     # Subject words become features of their own: "acta" in a subject says more than in a body.
     marks.extend(f"SUBJ{word}" for word in re.findall(r"[a-z]+", fold(subject)))
-    return " ".join(marks) + " MTBODY " + prepared.text[:MAIL_SAMPLE]
+    return " ".join(marks) + " MTBODY " + mail_sample(prepared.text)
+
+
+_URL = re.compile(r"(?:\bhttps?://|\bwww\.)\S+", re.IGNORECASE)
+
+
+def mail_sample(text: str) -> str:
+    """The start of the text as the mail classifier reads it: after a static-site page's
+    YAML header, with each link one ``MTURL`` token. A page of minutes full of links to
+    issues reads, word by word, like the notification mails that are not minutes."""
+    return _URL.sub(" MTURL ", without_front_matter(text)[: MAIL_SAMPLE * 2])[:MAIL_SAMPLE]
 
 
 # The mail classifier's gate is set high (training puts it above every dev mail that

@@ -317,7 +317,7 @@ def _resolve(
     for name in _split_names(text):
         if fold(name) in _ME and me:
             found = {me}
-        elif fold(name) in _NOT_NAMES:
+        elif fold(name) in _NOT_NAMES and not people.by_initials(name):
             continue
         else:
             found = people.resolve(name, short_prefix=short_prefix)
@@ -333,7 +333,8 @@ def _resolve(
                 if len(words) == 1 and fold(words[0]) in _ME and me:
                     found = {me}
                 else:
-                    found = people.resolve(" ".join(words))
+                    # A line in capitals ("EL PRESIDENTE") has no initials in it.
+                    found = people.resolve(" ".join(words), initials=not name.isupper())
         if len(found) == 1:
             email = next(iter(found))
             if email not in emails:

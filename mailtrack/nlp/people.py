@@ -71,6 +71,9 @@ class PeopleIndex:
     forms: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     firsts: dict[str, str] = field(default_factory=dict)  # email -> folded first name
     roles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # role -> emails
+    # Initials as capitals: "VA", "EL", "NA" name Vivek Agarwal, Ernesto Lara, Nadia
+    # Arango only written in capitals; "va", "El", "na" are words.
+    initials: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     @classmethod
     def build(
@@ -137,10 +140,12 @@ class PeopleIndex:
                 if len(handle) >= 5:
                     self._add(handle, email)
         initials = "".join(word[0] for word in words)
-        if len(initials) >= 2 and initials not in _WORD_INITIALS:
-            self._add(initials, email)
-        if len(words) >= 3 and words[0][0] + words[-2][0] not in _WORD_INITIALS:
-            self._add(words[0][0] + words[-2][0], email)  # "JP" for Juan Pérez García too
+        # "JP" for Juan Pérez García too
+        for short in (initials, words[0][0] + words[-2][0] if len(words) >= 3 else ""):
+            if len(short) >= 2:
+                self.initials[short].add(email)
+                if short not in _WORD_INITIALS:
+                    self._add(short, email)
 
     def add_alias(self, alias: str, email: str) -> None:
         """Another name for a participant, found in the mail (a role in an attendance list)."""
@@ -158,8 +163,15 @@ class PeopleIndex:
             if role:
                 self.roles[role].add(email)
 
-    def resolve(self, mention: str, short_prefix: bool = False) -> set[str]:
-        """Addresses ``mention`` may mean (empty when unknown); several mean ambiguous."""
+    def resolve(self, mention: str, short_prefix: bool = False, initials: bool = True) -> set[str]:
+        """Addresses ``mention`` may mean (empty when unknown); several mean ambiguous.
+
+        With ``initials``, a mention in capitals ("VA", "EL") may be someone's initials
+        even when they spell a word."""
+        if initials:
+            found = self.by_initials(mention)
+            if found:
+                return found
         key = _key(mention)
         if not key:
             return set()
@@ -199,6 +211,13 @@ class PeopleIndex:
             # are whoever holds that role.
             named = self.resolve(key.split(maxsplit=1)[1]) if len(words) > 1 else set()
             return named if len(named) == 1 else set(self.roles.get(role, ()))
+        return set()
+
+    def by_initials(self, mention: str) -> set[str]:
+        """Who ``mention`` names as initials written in capitals ("NA", "KTS")."""
+        bare = mention.strip(" .,:;()[]*_\"'")
+        if 2 <= len(bare) <= 4 and bare.isalpha() and bare.isupper():
+            return set(self.initials.get(fold(bare), ()))
         return set()
 
     def resolve_full_name(self, name: str) -> set[str]:
@@ -246,6 +265,7 @@ def _clean_display(name: str) -> str:
     """
     if "@" in name or "<" in name:
         return ""
+    name = _INNER_APOSTROPHE.sub("", name)  # "O'Neill" is "oneill", as in f.oneill@
     name = re.sub(r"\([^)]*\)|\[[^\]]*\]|\"|'", " ", name)
     if "," in name:  # "Pérez, Juan" -> "Juan Pérez"
         last, _, first = name.partition(",")
@@ -257,8 +277,11 @@ def _clean_display(name: str) -> str:
 _ARTICLES = re.compile(r"^(?:el|la|los|las|the|our|nuestr[oa])\s+")
 
 
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w{2})")
+
+
 def _key(text: str) -> str:
-    folded = fold(text).strip().strip(".,:;()[]*_\"'")
+    folded = _INNER_APOSTROPHE.sub("", fold(text).strip().strip(".,:;()[]*_\"'"))
     folded = _TITLES.sub("", _ARTICLES.sub("", folded))
     folded = re.sub(r"(?<=\b[a-z])\.\s*", " ", folded)  # "K. Singh" -> "k singh"
     return " ".join(folded.replace("-", " ").split()) if " " in folded or "." in folded else folded

@@ -482,7 +482,15 @@ class _Builder:
         self.emit(Candidate(text, self.heading, self.kind, "table", cells=named))
 
 
-def _front_matter_end(lines: list[str]) -> int:
+def without_front_matter(text: str) -> str:
+    """``text`` from after a static-site page's YAML header, if it has one."""
+    if not text.startswith("---"):
+        return text
+    lines = text.split("\n")
+    return "\n".join(lines[front_matter_end(lines) :])
+
+
+def front_matter_end(lines: list[str]) -> int:
     """Where minutes kept as a static-site page (Jekyll, Hugo) start after their YAML header."""
     if not lines or lines[0].strip() != "---":
         return 0
@@ -496,7 +504,7 @@ def segment(text: str) -> list[Candidate]:
     """Candidate items of minutes ``text``, in order."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     builder = _Builder()
-    index = _front_matter_end(lines)
+    index = front_matter_end(lines)
     timed_authors = sum(1 for line in lines if _CHAT_AUTHOR_TIME.match(line.strip())) >= 2
 
     def author_line(stripped: str) -> re.Match[str] | None:

@@ -305,18 +305,44 @@ def test_a_chat_turn_belongs_to_whom_it_names_not_to_its_speaker() -> None:
     )
 
 
-def test_initials_that_are_words_name_nobody() -> None:
+def test_initials_that_are_words_name_someone_only_in_capitals() -> None:
     people = PeopleIndex.build(
         [
             Participant("elara@obra.test", "Ernesto Lara"),
             Participant("pnava@obra.test", "Pedro Nava"),
             Participant("laguirre@obra.test", "Laura Aguirre"),
+            Participant("narango@obra.test", "Nadia Arango"),
+            Participant("drestrepo@obra.test", "Diego Restrepo"),
         ],
         sender="elara@obra.test",
     )
-    for text in ("El residente da la plática mañana", "La tesorera compra el material"):
+    for text in (
+        "El residente da la plática mañana",
+        "La tesorera compra el material",
+        "EL PRESIDENTE Y LA SECRETARIA firman el acta",  # a line in capitals
+        "Responsable: N/A",
+    ):
         assert find_owners(Candidate(text, None, "other", "bullet"), people).emails == ()
     assert people.resolve("PN") == {"pnava@obra.test"}
+    assert people.resolve("EL") == {"elara@obra.test"}
+    assert people.resolve("El") == set()
+    found = find_owners(
+        Candidate("NA y DR – montar el cronograma", None, "other", "bullet"), people
+    )
+    assert found.emails == ("narango@obra.test", "drestrepo@obra.test")
+
+
+def test_an_apostrophe_inside_a_surname_does_not_hide_it() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("f.oneill@school.test", "Fiona O'Neill"),
+            Participant("ana@school.test", "Ana"),
+        ],
+        sender="ana@school.test",
+    )
+    assert people.resolve("Ms O'Neill") == {"f.oneill@school.test"}
+    assert people.resolve("Ms O’Neill") == {"f.oneill@school.test"}
+    assert people.resolve("Fiona O'Neill") == {"f.oneill@school.test"}
 
 
 def test_an_attendance_role_names_its_holder_by_its_first_word() -> None:

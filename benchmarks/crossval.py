@@ -1,7 +1,8 @@
 """K-fold cross-validation of extraction on the training split: the honest figure for changes.
 
     .venv/bin/python benchmarks/crossval.py [--folds 4] [--only 0,2] [--cuts 0.25,0.3,0.35]
-                                            [--keep DIR] [--json] [--verbose]
+                                            [--gates 0.5,0.6,0.7] [--keep DIR] [--json]
+                                            [--verbose]
 
 The held-out split measures the product; it cannot also guide its development
 (every look at its misses makes its figure flatter). This script cuts
@@ -12,7 +13,9 @@ is measured once by models that never saw it.
 
 With ``--cuts`` each fold is measured again with the item cut (the share of
 action + decision score a candidate needs to be an item) set to each value:
-the cut in ``models/configs/items.cfg`` was chosen this way. Training takes
+the cut in ``models/configs/items.cfg`` was chosen this way. With ``--gates``,
+likewise with the minutes gate (the mail classifier's score a mail needs to
+count as minutes), chosen so for ``models/configs/mail.cfg``. Training takes
 about a minute and a half per fold on one core.
 """
 
@@ -51,13 +54,26 @@ def _measure(test: Path, pipelines: Path) -> dict[str, Any]:
     return figures
 
 
-def _with_cut(pipelines: Path, cut: float, into: Path) -> Path:
+# Which setting of which pipeline each option varies.
+_SETTINGS = {"cut": ("items", "item_share"), "gate": ("mail", "threshold")}
+
+
+def _with_setting(pipelines: Path, setting: str, value: float, into: Path) -> Path:
+    """A copy of ``pipelines`` with the item cut or the minutes gate set to ``value``."""
+    pipeline, key = _SETTINGS[setting]
     shutil.copytree(pipelines, into)
-    config = into / "items" / "config.cfg"
-    config.write_text(
-        re.sub(r"item_share = [\d.]+", f"item_share = {cut}", config.read_text()),
-        encoding="utf-8",
-    )
+    config = into / pipeline / "config.cfg"
+    text = config.read_text()
+    if setting == "gate":  # the textcat has a "threshold" too: only the gate's changes
+        head, _, tail = text.partition("[components.minutes_gate]")
+        text = (
+            head
+            + "[components.minutes_gate]"
+            + re.sub(rf"{key} = [\d.]+", f"{key} = {value}", tail, count=1)
+        )
+    else:
+        text = re.sub(rf"{key} = [\d.]+", f"{key} = {value}", text)
+    config.write_text(text, encoding="utf-8")
     return into
 
 
@@ -66,6 +82,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--only", help="Comma-separated fold numbers to run (default: all).")
     parser.add_argument("--cuts", help="Comma-separated item cuts to measure each fold with.")
+    parser.add_argument("--gates", help="Comma-separated minutes gates to measure each fold with.")
     parser.add_argument("--keep", type=Path, help="Keep each fold's pipelines and mails here.")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="Show spaCy's training log.")
@@ -75,7 +92,11 @@ def main() -> None:
 
     mails = read_corpus(ROOT / "models" / "corpus" / "train")
     folds = [int(k) for k in args.only.split(",")] if args.only else list(range(args.folds))
-    cuts = [float(c) for c in args.cuts.split(",")] if args.cuts else []
+    variants = [
+        (setting, float(value))
+        for setting, values in (("cut", args.cuts), ("gate", args.gates))
+        for value in (values.split(",") if values else [])
+    ]
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
         work = args.keep or Path(scratch)
@@ -101,13 +122,16 @@ def main() -> None:
                 "fold": fold,
                 "mails": len(mails) - len(training),
                 "configured_cut": summary.get("item_share"),
+                "configured_gate": summary.get("gate_threshold"),
                 "figures": _measure(test, base / "pipelines"),
-                "by_cut": {},
+                "variants": {},
             }
-            for cut in cuts:
+            for setting, value in variants:
                 with tempfile.TemporaryDirectory() as other:
-                    pipelines = _with_cut(base / "pipelines", cut, Path(other) / "pipelines")
-                    entry["by_cut"][str(cut)] = _measure(test, pipelines)
+                    pipelines = _with_setting(
+                        base / "pipelines", setting, value, Path(other) / "pipelines"
+                    )
+                    entry["variants"][f"{setting} {value}"] = _measure(test, pipelines)
             results.append(entry)
             f = entry["figures"]
             print(
@@ -115,19 +139,25 @@ def main() -> None:
                 f"owners {f['owners_exact']:.3f}, due {f['due_accuracy']:.3f}, "
                 f"non-minutes with no items {f['non_minutes_with_zero_items']}"
                 + "".join(
-                    f"; cut {cut}: F1 {figures['f1']:.3f}"
-                    for cut, figures in entry["by_cut"].items()
+                    f"; {name}: F1 {figures['f1']:.3f}, "
+                    f"non-minutes {figures['non_minutes_with_zero_items']}"
+                    for name, figures in entry["variants"].items()
                 ),
                 file=sys.stderr,
                 flush=True,
             )
-    mean = {
+    mean: dict[str, Any] = {
         key: round(sum(r["figures"][key] for r in results) / len(results), 4)
         for key in ("precision", "recall", "f1", "owners_exact", "due_accuracy")
     }
-    for cut in cuts:
-        mean[f"f1_at_cut_{cut}"] = round(
-            sum(r["by_cut"][str(cut)]["f1"] for r in results) / len(results), 4
+    for setting, value in variants:
+        name = f"{setting} {value}"
+        mean[f"f1 at {name}"] = round(
+            sum(r["variants"][name]["f1"] for r in results) / len(results), 4
+        )
+        counts = [r["variants"][name]["non_minutes_with_zero_items"].split("/") for r in results]
+        mean[f"non-minutes at {name}"] = (
+            f"{sum(int(clean) for clean, _ in counts)}/{sum(int(total) for _, total in counts)}"
         )
     if args.json:
         print(json.dumps({"folds": results, "mean": mean}, indent=2))

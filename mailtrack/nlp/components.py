@@ -45,9 +45,9 @@ class ItemShare:
     """Version 2: a candidate is an item when the classifier's action and decision scores
     together reach ``item_share``; then it is whichever of the two scores higher.
 
-    Deciding "item or not" apart from "which kind" lets training set the cut from
-    the dev mails (:func:`mailtrack.nlp.training.calibrate_items`): a three-way
-    argmax lets "none" win with 0.4 against 0.35 and 0.25.
+    Deciding "item or not" apart from "which kind" makes the cut one number
+    (``item_share`` in ``models/configs/items.cfg``, chosen by cross-validation): a
+    three-way argmax lets "none" win with 0.4 against 0.35 and 0.25.
     """
 
     def __init__(self, item_share: float) -> None:

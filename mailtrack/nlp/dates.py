@@ -176,6 +176,11 @@ def fold(text: str) -> str:
     return folded
 
 
+def clear_fold_cache() -> None:
+    """Forget the folded lines (benchmarks measure mails as if never seen)."""
+    _FOLDED.clear()
+
+
 def strip_accents(text: str) -> str:
     """Accents removed, capitals kept ("Dª Álvarez" -> "Da Alvarez"); the length is kept."""
     return text.translate(_FOLD)

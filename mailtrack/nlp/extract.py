@@ -240,8 +240,8 @@ def mail_sample(text: str) -> str:
     return _URL.sub(" MTURL ", without_front_matter(text)[: MAIL_SAMPLE * 2])[:MAIL_SAMPLE]
 
 
-# The mail classifier's gate is set high (training puts it above every dev mail that
-# is not minutes). Short minutes the classifier is less sure of still pass when their
+# The mail classifier's gate leans to "not minutes" (models/configs/mail.cfg, chosen by
+# cross-validation). Short minutes the classifier is less sure of still pass when their
 # items stand where minutes put them: under a "Decisions"/"Acuerdos"/"Action items"
 # heading, or marked "ACTION:"/"AGREED:".
 STRUCTURED_MINUTES = 0.5

@@ -167,7 +167,8 @@ _ACCEPT = re.compile(
 
 def neighbour_marks(candidates: Sequence[Candidate]) -> list[list[str]]:
     """For each line, what the lines around it say: a request the next line accepts is an
-    action; a short reply that accepts is not an item itself. Each line is read once."""
+    action; a short reply that accepts is not an item itself; and where in the mail it
+    stands. Each line is read once."""
     accepts = [
         len(candidate.text.split()) <= 10 and bool(_ACCEPT.match(fold(candidate.text)))
         for candidate in candidates
@@ -181,6 +182,9 @@ def neighbour_marks(candidates: Sequence[Candidate]) -> list[list[str]]:
             mine.append("MTPREVASK")
         if accepted:
             mine.append("MTISACCEPT")
+        # Where the line stands, in fifths of the mail: greetings and context open it,
+        # the summary of what was agreed often closes it.
+        mine.append(f"MTPOS{index * 5 // len(candidates)}")
         marks.append(mine)
     return marks
 
@@ -196,6 +200,7 @@ def classifier_text(
     """Marker tokens, then the candidate's own words."""
     section = candidate.section_kind.upper().replace("_", "")
     marker = candidate.marker.upper().replace("_", "")
+    found = cues(candidate.text)
     marks = [
         *neighbours,
         *_context_marks(candidate, context),
@@ -213,6 +218,8 @@ def classifier_text(
         if candidate.cells
         else "MTNOTABLE",
         f"MTLANG{language.upper()}",
-        *cues(candidate.text),
+        *found,
+        # "se aprueba" under "Orden del día" is an agenda point, under nothing an agreement.
+        *(f"MTCS{cue[5:]}X{section}" for cue in found),
     ]
     return " ".join(marks) + " " + candidate.text

@@ -57,7 +57,7 @@ _EXPLICIT = [
     # not an owner called "by"; a phrase does not ("assigned to Ana", "a cargo de Luis").
     re.compile(
         rf"(?:\b(?:responsables?|resp\.|owners?|encargad[oa]s?)\s*[:\-–=]|"
-        rf"\b(?:asignad[oa]s? a|assigned to|a cargo de|led by|owner is)\s*[:\-–=]?)"
+        rf"\b(?:asignad[oa]s? al?|assigned to|a cargo del?|led by|owner is)\s*[:\-–=]?)"
         rf"\s*(?P<who>{_TITLE}{_LIST}|[^.;,)\]]{{2,40}})",
         re.IGNORECASE,
     ),
@@ -70,7 +70,9 @@ _EXPLICIT = [
         rf"\s+(?:a\s+l[oa]s?\s+|al\s+|a\s+)(?P<who>{_TITLE}{_NAMES}"
         rf"(?:\s*(?:,|\by\b|\be\b)\s*(?:a\s+l[oa]s?\s+|al\s+|a\s+)?{_TITLE}{_NAMES})*)",
     ),
-    re.compile(rf"(?:→|->|=>)\s*(?P<who>{_TITLE}{_LIST})"),
+    # "Tarea → Ana" names the doer after the arrow; "Javi → llamar al técnico" before it.
+    re.compile(rf"^\W{{0,3}}(?P<who>{_TITLE}{_LIST})\s*(?:→|->|=>)\s*(?=[a-záéíóúñ])"),
+    re.compile(rf"(?:→|->|=>)\s*(?P<who>(?![a-záéíóúñ]+\b\s+[a-záéíóúñ]){_TITLE}{_LIST})"),
 ]
 _TRAILING = re.compile(
     rf"(?:\((?P<paren>{_TITLE}{_LIST}|[^()]{{2,40}})\)|\[(?P<bracket>{_TITLE}{_LIST})\]|"
@@ -217,6 +219,11 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         found = resolve(who, "enclosed")
         if found:
             return found
+    vocative = _VOCATIVE.match(text)
+    if vocative:  # "Tomi, ¿podés actualizar el brandbook?": asked of Tomi
+        found = resolve(vocative.group("who"), "subject")
+        if found:
+            return found
     # A chat or transcript turn is said by its speaker, not given to them: "we're freezing
     # merges" is the team's, "Carmen signs off" is Carmen's. The speaker owns it when they
     # say "I", else only when nothing in the line names anyone (see the end).
@@ -288,6 +295,12 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
 
 
 MAX_CLAUSES = 12
+# Someone addressed and asked: "Tomi, ¿podés...?", "Ana, can you send...", "Luis, please...".
+_VOCATIVE = re.compile(
+    r"^\W{0,3}(?P<who>@?[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+)?)\s*,\s*"
+    r"(?:¿|(?i:can you|could you|would you|will you|please|pls|pod[eé]s|puedes|podr[ií]as|"
+    r"te encarg[aá]s|te animas|te anim[aá]s|me pas[aá]s|nos pas[aá]s|me mand[aá]s))"
+)
 _ME = frozenset({"yo", "me", "i", "myself", "mi", "moi"})
 # Words that make a mention a group of people, never one participant.
 _GROUP = re.compile(r"^(?:team|teams|group|staff|crew|comms|equipo|grupo)$")

@@ -297,7 +297,9 @@ _ROLE_NOTE = re.compile(
 
 _ROLE_LINE = re.compile(
     r"^\W{0,3}(?P<role>[A-ZÁÉÍÓÚÑa-záéíóúñ][\w ]{2,30}?)\W{0,3}:\s*(?P<name>[A-ZÁÉÍÓÚÑ][\w'’.-]+"
-    r"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})\s*$",
+    r"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})"
+    # what may follow the name: "(Grupo Municipal Independiente)", ", que da fe del acto."
+    r"(?:\s*\([^()\n]{1,60}\)|,[^\n:]{1,60})?\s*$",
     re.MULTILINE,
 )
 

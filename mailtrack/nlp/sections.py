@@ -11,6 +11,7 @@ old tasks, not new ones), agenda and attendance before everything.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from mailtrack.nlp.dates import fold
 
@@ -96,6 +97,7 @@ def heading_text(line: str) -> str:
     return text.rstrip(":：").strip("*_ ").strip()
 
 
+@lru_cache(maxsize=4096)
 def section_kind(heading: str | None) -> str:
     """The kind of section a heading announces; "none" before any heading, "other" if unknown."""
     if heading is None:

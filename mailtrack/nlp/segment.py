@@ -90,6 +90,9 @@ _CHAT_TELEGRAM = re.compile(
     r"^(?P<name>[^,\[\]:]{1,40}),\s+\[\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\]"
     r"\s+(?P<rest>\S.*)$"
 )
+_ARROW_LINE = re.compile(
+    r"^\W{0,3}[A-ZÁÉÍÓÚÑ@][\w'’.@-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]*)?\s*(?:→|->|=>)\s*\S"
+)
 _UNDERLINE = re.compile(r"^\s*[=\-~^*_]{3,}\s*$")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+\S")
 _BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)[^*_]+(?:\*\*|__)\s*:?\s*$")
@@ -97,7 +100,7 @@ _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\
 _MEETBOT_TAIL = re.compile(r"\s*\((?:[\w.@-]+),\s*\d{1,2}:\d{2}(?::\d{2})?\)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'«¿¡(]?[A-ZÁÉÍÓÚÑ0-9])")
 _ABBREVIATIONS = re.compile(
-    r"(?:\b(?:sr|sra|srta|dr|dra|d|dña|ing|lic|mr|mrs|ms|st|no|nº|p\.ej|e\.g|i\.e|etc|vs|aprox|approx|ref|art|núm|num|tel|arq|qf|cllr|cr|prof|profa|lda|ldo|abg|abog|farm|enf|mtro|mtra|psic|fr|rev|hon|jr|mgtr|cp)\.|\b[A-Z]\.)$",
+    r"(?:\b(?:sr|sra|srta|dr|dra|d|dña|ing|lic|mr|mrs|ms|st|no|nº|p\.ej|e\.g|i\.e|etc|vs|aprox|approx|ref|art|núm|num|tel|arq|qf|cllr|cr|prof|profa|lda|ldo|abg|abog|farm|enf|mtro|mtra|psic|fr|rev|hon|jr|mgtr|cp|rs|avda|avd|pza|urb|dpto|depto|telf|tlf)\.|\b[A-Z]\.)$",
     re.IGNORECASE,
 )
 _ANNOUNCES = re.compile(
@@ -122,9 +125,9 @@ _AND_THE = re.compile(r"\s+(?:and|y)\s+(?=(?:the|el|la|los|las)\s)", re.IGNORECA
 
 _ROLE_WORDS = {
     "owner": r"responsables?|responsib\w*|resp\.?|owners?|quien|who|assigned(?: to)?|asignad[oa]|"
-    r"encargad[oa]|a cargo|lead|action by|accountable|persona|person|por",
+    r"encargad[oa]|a cargo|lead|action by|accountable|persona|person|por|dri|assignees?|poc",
     "due": r"fecha(?: limite)?|due(?: date)?|plazo|deadline|cuando|when|by|limite|date|vence|"
-    r"target",
+    r"vencimiento|target|timeline|time ?frame|eta|entrega",
     "status": r"estado|status|state|situacion",
     "kind": r"tipo|type|kind|categoria|category",
     "number": r"#|n[ºo°]|num|id|ref",
@@ -219,6 +222,7 @@ def _is_heading(line: str, next_line: str) -> bool:
 
 # Markdown emphasis and code spans ("**Sergio** contactará", "`@handle`"): minutes kept
 # in Markdown are full of them, and a name in bold is still a name.
+_MARKUP = re.compile(r"[*_`\[]")
 _STRONG = re.compile(r"\*\*|__")
 _EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -230,16 +234,27 @@ _MD_LINK = re.compile(r"\[([^\]\n]{1,200})\]\([^()\s]{0,300}\)")
 def plain(text: str) -> str:
     """``text`` without Markdown emphasis, code-span marks or link targets
     ("[Resolution #2](#resolution2): close issue 2" is "Resolution #2: close issue 2")."""
+    if not _MARKUP.search(text):
+        return text  # most lines have no Markdown, and each is asked several times
     text = _MD_LINK.sub(r"\1", text)
     text = _STRONG.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
     return _CODE_SPAN.sub(r"\1", text)
 
 
+# Spanish actas number their points in words: "TERCERO.- Se faculta al Presidente...".
+_ORDINAL_LEAD = re.compile(
+    r"^(?:primer[oa]|segund[oa]|tercer[oa]|cuart[oa]|quint[oa]|sext[oa]|s[eé]ptim[oa]|"
+    r"octav[oa]|noven[oa]|d[eé]cim[oa]|und[eé]cim[oa]|duod[eé]cim[oa]|[uú]nic[oa])"
+    r"\s*(?:\.-|\.|:|-|–)\s*",
+    re.IGNORECASE,
+)
+
+
 def _clean(text: str) -> str:
     text = _MEETBOT_TAIL.sub("", text)
     text = re.sub(r"\s+", " ", plain(text)).strip()
-    text = text.strip("*_`").strip()
+    text = _ORDINAL_LEAD.sub("", text.strip("*_`").strip())
     return text[:MAX_ITEM_CHARS]
 
 
@@ -671,6 +686,12 @@ def segment(text: str) -> list[Candidate]:
             )  # fmt: skip
             index += 1
             continue
+        if _ARROW_LINE.match(stripped):
+            # "Javi → llamar al técnico", one per line: an entry each, not a paragraph.
+            builder.flush()
+            builder.line_candidate(stripped)
+            index += 1
+            continue
         if _SPEAKER.match(plain(stripped)) and not builder.paragraph:
             builder.flush()
             rest, index = _run_on(lines, index, paragraph=False)
@@ -798,8 +819,12 @@ def _aligned_table(lines: list[str], index: int, builder: _Builder) -> int:
     index += 1
     while index < len(lines) and lines[index].strip() and not _UNDERLINE.match(lines[index]):
         line = lines[index]
-        bounds = [*starts[1:], max(len(line), starts[-1]) + 1]
-        cells = [line[a:b].strip() for a, b in zip(starts, bounds, strict=False)]
+        cells = _GAP.split(line.strip())
+        if len(cells) != len(starts):
+            # Not one cell per column (an empty cell, or a single space between two):
+            # cut where the header's columns start.
+            bounds = [*starts[1:], max(len(line), starts[-1]) + 1]
+            cells = [line[a:b].strip() for a, b in zip(starts, bounds, strict=False)]
         builder.table_row(" | ".join(cell or " " for cell in cells))
         index += 1
     builder.table_roles = None

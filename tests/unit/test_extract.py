@@ -202,12 +202,14 @@ def test_neighbour_marks_say_a_request_was_accepted_and_a_reply_is_only_a_reply(
         "[10:03] Tomi: dale, lo tengo el jueves\n"
         "[10:04] Ana: el cliente pidió otra paleta para la campaña de verano\n"
     )
-    assert neighbour_marks(chat)[0] == ["MTNEXTACCEPT"]
-    assert neighbour_marks(chat)[1] == ["MTPREVASK", "MTISACCEPT"]
-    assert neighbour_marks(chat)[2] == []
+    # Each line also says where it stands, in fifths of the mail.
+    assert neighbour_marks(chat)[0] == ["MTNEXTACCEPT", "MTPOS0"]
+    assert neighbour_marks(chat)[1] == ["MTPREVASK", "MTISACCEPT", "MTPOS1"]
+    assert neighbour_marks(chat)[2] == ["MTPOS3"]
     # Folded, "sí" and "si" are one word: "Si llueve..." opens a condition, not a yes.
     conditional = segment("- Si llueve, se pospone la comida al domingo.\n- Va a haber lista.\n")
-    assert neighbour_marks(conditional)[0] == []
+    assert neighbour_marks(conditional)[0] == ["MTPOS0"]
+    assert neighbour_marks(conditional)[1] == ["MTPOS2"]
 
 
 def test_mail_shape_marks_count_owners_speakers_and_first_person() -> None:
@@ -287,6 +289,10 @@ def test_the_classifier_reads_the_list_marker_and_section_together() -> None:
     done, taken = segment("Action items\n- [x] Update the runbook\n\nDecisions\n- [x] Go async\n")
     assert "MTMSCHECKDONEXACTIONS" in classifier_text(done, NOBODY, False, "en").split()
     assert "MTMSCHECKDONEXDECISIONS" in classifier_text(taken, NOBODY, False, "en").split()
+    (agenda,) = segment("Orden del día\n1. Se aprueba el acta anterior.\n")
+    assert {"MTCUEDECIDE", "MTCSDECIDEXAGENDA"} <= set(
+        classifier_text(agenda, NOBODY, False, "es").split()
+    )
 
 
 def test_the_signature_says_which_office_the_organizer_holds() -> None:

@@ -91,6 +91,14 @@ def owners(text: str, **fields: object) -> tuple[tuple[str, ...], str | None]:
         ("Preparar el pitch [Benja] [mié 11]", ("benjamin.toro@cliente.test",)),
         ("Contratar mozos – Bob – antes del jueves", ("rob.lane@partner.test",)),
         ("Benjamín (@btoro) creará la cuenta de YouTube", ("benjamin.toro@cliente.test",)),
+        ("Benja → llamar al técnico de la inyectora (mañana)", ("benjamin.toro@cliente.test",)),
+        ("Llamar al técnico → Bob", ("rob.lane@partner.test",)),
+        (
+            "Levantamiento topográfico a cargo del Ing. Pérez, antes del viernes",
+            ("juan.perez@cliente.test",),
+        ),
+        ("Bob, ¿podés actualizar el brandbook antes del 27/02?", ("rob.lane@partner.test",)),
+        ("Kiran, can you send the numbers by Friday?", ("ksingh@board.test",)),
     ],
 )
 def test_owner_written_in_every_form_is_found(text: str, expected: tuple[str, ...]) -> None:
@@ -389,3 +397,25 @@ def test_offices_joined_with_articles_are_both_owners() -> None:
     text = "El presidente y el secretario firmarán el contrato antes del 31 de marzo."
     found = find_owners(Candidate(text, None, "other", "bullet"), people)
     assert set(found.emails) == {"masancho@pena.test", "rlas@pena.test"}
+
+
+def test_the_name_before_an_arrow_and_a_task_in_lowercase_owns_it() -> None:
+    # Not a participant: kept as written, never the task's first word ("cambiar").
+    assert owners("Homero → cambiar el molde de la tapa (hoy)") == ((), "Homero")
+
+
+def test_an_office_on_a_line_of_the_attendance_with_a_note_after_the_name() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("rmedina@ayto.test", "Rocío Medina Pérez"),
+            Participant("secretaria@ayto.test", "Gloria Espinosa Martín"),
+        ],
+        sender="secretaria@ayto.test",
+    )
+    text = (
+        "Presidenta: Dña. Rocío Medina Pérez (Grupo Municipal Independiente)\n"
+        "Secretaria: Dña. Gloria Espinosa Martín, que da fe del acto.\n"
+    )
+    found = roles_in(text, people)
+    assert found["Presidenta"] == "rmedina@ayto.test"
+    assert "Secretaria" not in found  # the address already says it (secretaria@)

@@ -373,3 +373,36 @@ def test_a_bullet_heads_a_list_only_as_a_bare_name() -> None:
         ("actions", "Update the docs"),
         ("actions", "Report the numbers to finance"),
     ]
+
+
+def test_points_numbered_in_words_and_arrow_lines() -> None:
+    found = segment(
+        "TERCERO.- Se faculta al Presidente para firmar el contrato.\n"
+        "Javi → llamar al técnico de Engel (mañana)\n"
+        "Sandra → auditoría 5S en línea 2 (viernes 15)\n"
+    )
+    assert [c.text for c in found] == [
+        "Se faculta al Presidente para firmar el contrato.",
+        "Javi → llamar al técnico de Engel (mañana)",
+        "Sandra → auditoría 5S en línea 2 (viernes 15)",
+    ]
+
+
+def test_an_aligned_table_row_longer_than_its_column_keeps_its_text() -> None:
+    found = segment(
+        "Next steps\n"
+        "#  Activity                                      Responsibility   Timeline\n"
+        "1  Share the baseline spend data (FY25)           Divya            By 5th Dec\n"
+        "2  Validate the savings methodology with the controller  Nisha     By 3rd Dec\n"
+    )
+    assert [(c.text, c.cells.get("owner"), c.cells.get("due")) for c in found] == [
+        ("Share the baseline spend data (FY25)", "Divya", "By 5th Dec"),
+        ("Validate the savings methodology with the controller", "Nisha", "By 3rd Dec"),
+    ]
+
+
+def test_dri_and_eta_columns_are_the_owner_and_the_date() -> None:
+    found = segment("| Action | DRI | ETA |\n|---|---|---|\n| Fix tax rounding | Lin | Wed |\n")
+    assert [(c.text, c.cells) for c in found] == [
+        ("Fix tax rounding", {"text": "Fix tax rounding", "owner": "Lin", "due": "Wed"})
+    ]

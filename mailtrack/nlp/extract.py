@@ -187,12 +187,13 @@ def _bucket(count: int, edges: tuple[int, ...]) -> int:
     return sum(1 for edge in edges if count >= edge)
 
 
-def _mail_shape(prepared: Prepared) -> list[str]:
-    """How many people the text gives work to, speaks through, and how much it says "I":
-    minutes spread work over several people; a report or a plan is one person's."""
+def _mail_shape(prepared: Prepared, sample: str) -> list[str]:
+    """How many people the text gives work to, speaks through, and how much ``sample``
+    (the start of the text) says "I": minutes spread work over several people; a report
+    or a plan is one person's."""
     owned = {email for owners in prepared.owners for email in owners.emails}
     speakers = {candidate.speaker for candidate in prepared.candidates if candidate.speaker}
-    words = fold(mail_sample(prepared.text))
+    words = fold(sample)
     singular = len(_FIRST_SINGULAR.findall(words)) * 100 // max(1, len(words.split()))
     return [
         f"MTOWNEDX{_bucket(len(owned), (1, 2, 3, 5))}",
@@ -210,6 +211,7 @@ def mail_text(prepared: Prepared) -> str:
     minutes" from the gold answers and trust item predictions it never saw.
     """
     sections = sorted({candidate.section_kind for candidate in prepared.candidates})
+    sample = mail_sample(prepared.text)
     cue_counts: dict[str, int] = {}
     for text in prepared.item_texts:
         for token in text.split():
@@ -220,14 +222,14 @@ def mail_text(prepared: Prepared) -> str:
         *(f"MTHASSEC{section.upper().replace('_', '')}" for section in sections),
         *(f"{token}X{min(count, 3)}" for token, count in sorted(cue_counts.items())),
         "MTREPLY" if prepared.parsed.references else "MTNEW",
-        *_mail_shape(prepared),
+        *_mail_shape(prepared, sample),
     ]
     subject = prepared.parsed.subject
     if re.match(r"^\s*(?:re|rv|fw|fwd|aw)\s*:", subject, re.IGNORECASE):
         marks.append("MTRESUBJ")
     # Subject words become features of their own: "acta" in a subject says more than in a body.
     marks.extend(f"SUBJ{word}" for word in re.findall(r"[a-z]+", fold(subject)))
-    return " ".join(marks) + " MTBODY " + mail_sample(prepared.text)
+    return " ".join(marks) + " MTBODY " + sample
 
 
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.)\S+", re.IGNORECASE)

@@ -170,12 +170,18 @@ _FIELD = re.compile(r"^\W{0,3}(?P<name>[^\W\d][\w ]{1,30}?)\W{0,3}:\s*\S")
 _FIELD_KINDS = frozenset({"attendance", "agenda", "next_meeting"})
 
 
+def _field_kind(stripped: str) -> str | None:
+    """The section kind of a one-line field ("Apologies: Fr. Liam Doherty"), if it is one."""
+    found = _FIELD.match(stripped)
+    kind = section_kind(found.group("name")) if found else None
+    return kind if kind in _FIELD_KINDS else None
+
+
 def _is_heading(line: str, next_line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped) > 90:
         return False
-    field_line = _FIELD.match(stripped)
-    if field_line and section_kind(field_line.group("name")) in _FIELD_KINDS:
+    if _field_kind(stripped):
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
@@ -557,16 +563,12 @@ def segment(text: str) -> list[Candidate]:
             index += 2 if _UNDERLINE.match(next_line) else 1
             continue
         builder.leave_list_section(line)
-        field_line = _FIELD.match(stripped)
-        if field_line and section_kind(field_line.group("name")) in _FIELD_KINDS:
+        field_kind = _field_kind(stripped)
+        if field_kind:
             # "Present: Ana, Luis", "Apologies: Fr. Liam": a one-line field, not a heading
             # of what follows.
             builder.flush()
-            builder.emit(
-                Candidate(
-                    stripped, builder.heading, section_kind(field_line.group("name")), "prose"
-                )
-            )
+            builder.emit(Candidate(stripped, builder.heading, field_kind, "prose"))
             index += 1
             continue
         if stripped in ("-", "*", "•") and next_line.strip():

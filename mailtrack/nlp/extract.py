@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from mailtrack.mail.guards import detect_auto_reply
 from mailtrack.mail.parsed import ParsedMail
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp import pipelines
@@ -24,7 +25,7 @@ from mailtrack.nlp.dates import due_date, find_dates, fold
 from mailtrack.nlp.features import classifier_text, document_context, label_kind, neighbour_marks
 from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
-from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
+from mailtrack.nlp.people import Participant, PeopleIndex, roles_in, shared_roles
 from mailtrack.nlp.roles import role_of
 from mailtrack.nlp.segment import Candidate, segment, without_front_matter
 
@@ -155,6 +156,7 @@ def prepare(
     )
     for role, email in roles_in(text, people).items():
         people.add_alias(role, email)
+    shared_roles(text, people)
     if parsed.sender:
         # The signature trimming removed says what the organizer is: "Janet Whitford /
         # Strata Manager | Coastal Strata", "Gloria Zapata / Secretaria": "the Strata
@@ -289,9 +291,16 @@ class Extractor:
         )
         kinds = [doc._.mt_kind for doc in self.items_nlp.pipe(prepared.item_texts)]
         mail = self.mail_nlp(mail_text(prepared))
-        is_minutes = bool(mail._.mt_is_minutes) or (
-            mail.cats.get("minutes", 0.0) >= STRUCTURED_MINUTES
-            and _items_under_their_heading(prepared.candidates, kinds)
+        # What the service's router takes for machine mail (RFC 3834 Auto-Submitted,
+        # Precedence: bulk, a vacation notice) never reaches it as minutes: a ticket
+        # update or a newsletter that reads like minutes is not, here either.
+        machine = detect_auto_reply(parsed, prepared.language) is not None
+        is_minutes = not machine and (
+            bool(mail._.mt_is_minutes)
+            or (
+                mail.cats.get("minutes", 0.0) >= STRUCTURED_MINUTES
+                and _items_under_their_heading(prepared.candidates, kinds)
+            )
         )
         items: list[ExtractedItem] = []
         if is_minutes or not gate:

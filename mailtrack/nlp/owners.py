@@ -56,7 +56,7 @@ _EXPLICIT = [
     # A word needs its separator ("Owner: Ana", "Resp. - Luis"): "the owners by 6 March" is
     # not an owner called "by"; a phrase does not ("assigned to Ana", "a cargo de Luis").
     re.compile(
-        rf"(?:\b(?:responsables?|resp\.|owners?|encargad[oa]s?)\s*[:\-–=]|"
+        rf"(?:\b(?:responsables?|responsabilidad|responsibility|resp\.?|owners?|encargad[oa]s?)\s*[:\-–=]|"
         rf"\b(?:asignad[oa]s? al?|assigned to|a cargo del?|led by|owner is)\s*[:\-–=]?)"
         rf"\s*(?P<who>{_TITLE}{_LIST}|[^.;,)\]]{{2,40}})",
         re.IGNORECASE,
@@ -76,11 +76,19 @@ _EXPLICIT = [
 ]
 _TRAILING = re.compile(
     rf"(?:\((?P<paren>{_TITLE}{_LIST}|[^()]{{2,40}})\)|\[(?P<bracket>{_TITLE}{_LIST})\]|"
-    rf"\s[-–—]\s*(?P<dash>{_TITLE}{_LIST}))\s*[.;]?\s*$"
+    rf"\s[-–—]\s*(?P<dash>{_TITLE}{_LIST})"
+    # "Calibración del CTD — Tobías, antes del 28/02": the date after the owner
+    rf"(?:,\s*(?:para|antes|hasta|en|by|before|due|until|within|asap)\b[^()\[\]–—]{{0,40}})?)"
+    rf"\s*[.;]?\s*$"
 )
 _HANDLE = re.compile(r"(?<![\w.])@(?P<who>[A-Za-z][\w.-]*[A-Za-z0-9])")
+# "@wkhan and @pbarros", "@lucy + @maya", "@Laia Casals @Marta Puig" (a mention with the
+# display name after it, as chat tools paste them).
+_BETWEEN_MENTIONS = r"\s*(?:(?:,|&|\+|\band\b|\by\b|\be\b)\s*)?"
+_MENTION = rf"@[A-Za-z][\w.-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w'’-]+(?={_BETWEEN_MENTIONS}@))?"
 _HANDLE_LIST = re.compile(
-    r"^\W{0,3}(?P<who>@[A-Za-z][\w.-]*(?:\s*(?:,|&|\band\b|\by\b|\be\b)\s*@[A-Za-z][\w.-]*)+)"
+    rf"^\W{{0,3}}(?P<who>{_MENTION}(?:{_BETWEEN_MENTIONS}@[A-Za-z][\w.-]*"
+    rf"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’-]+)?)+)"
 )
 _TOPIC = re.compile(r"^[^:]{2,40}:\s+(?=\S)")
 _CLAUSE = re.compile(r"(?:;|\.)\s+|,\s+(?=[A-ZÁÉÍÓÚÑ])")
@@ -90,7 +98,9 @@ _LEAD_IN = re.compile(
     r"decidimos que|we agreed that|it was agreed that|it was decided that|agreed that|"
     r"consensus was that|also,?|tambi[eé]n|"
     # "ACTION 41.1:", "AI-3 -", "Tarea 2:": a numbered mark before the sentence
-    r"(?:action(?:\s+item)?|acci[oó]n|ai|todo|to-do|tarea|task)\s*#?[\d.]*\s*[:\-–])\s*",
+    r"(?:action(?:\s+item)?|acci[oó]n|ai|todo|to-do|tarea|task)\s*#?[\d.]*\s*[:\-–]|"
+    # a meeting bot's command in a chat log: "#action jpsilva renews...", "#acuerdo se..."
+    r"#(?:action|acci[oó]n|agreed|acuerdo|decision|decisi[oó]n)\b)\s*",
     re.IGNORECASE,
 )
 _SUBJECT_VERB = re.compile(
@@ -101,7 +111,7 @@ _SUBJECT_VERB = re.compile(
     r"will|'ll|to\s+[a-z]|shall|is going to|are going to|agreed to|agrees to|volunteered to|owns|"
     r"takes|se ocupa|se ocupar[aá]n?|queda encargad|quedan encargad|har[aá]n?\b|"
     r"[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b|"
-    r"[a-záéíóúñ]+(?:a|e)\b|[a-z]+s\b)",
+    r"[a-záéíóúñ]+(?:a|e)\b|[a-záéíóúñ]+[ae]n\b|[a-z]+s\b)",  # "Juanchi y Ceci arman"
 )
 # Spanish puts the doer after the verb: "Lo mira Carla", "la carga Lucía", "lo coordina
 # Eva". Present or future only: "lo comentó Juan" says who spoke, not who will do it.
@@ -124,6 +134,12 @@ _SELF_NOTE = re.compile(rf"^(\W*{_NAMES})\s*\((?:me|yo|myself)\)")
 _VOTE = re.compile(
     r"\d+\s*[-–]\s*\d+|abstain|abstention|abstenci|\bmoved\b|second|carried|unanim|"
     r"\bvotos?\b|a favor|en contra|propone|secunda",
+    re.IGNORECASE,
+)
+# "tres votos a favor (GMI y GMP)", "Passed 4-1 (Gallagher no)": who voted how, not who does.
+_VOTE_BEFORE = re.compile(
+    r"(?:(?<![\w-])\d{1,2}\s*[-–]\s*\d{1,2}|a favor|en contra|abstenci\w*|abstentions?|\bvot\w*|passed|"
+    r"carried|failed|approved|aprobad[oa]s?|rechazad[oa]s?|unanim\w*)\W*$",
     re.IGNORECASE,
 )
 _MOTION_BEFORE = re.compile(
@@ -197,7 +213,7 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
                 return Owners((), external, "explicit")
     handles = _HANDLE_LIST.match(text)
     if handles:  # "@wkhan and @pbarros to write..."
-        found = resolve(handles.group("who"), "handle")
+        found = resolve(re.sub(r"\s*\+?\s*(?=@)", ", ", handles.group("who")), "handle")
         if found:
             return found
     for match in _HANDLE.finditer(text):
@@ -205,7 +221,9 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         if found:
             return found
     trailing = _TRAILING.search(text)
-    if trailing and _VOTE.search(trailing.group(0)):
+    if trailing and (
+        _VOTE.search(trailing.group(0)) or _VOTE_BEFORE.search(text[: trailing.start()][-40:])
+    ):
         trailing = None
     if trailing:
         who = trailing.group("paren") or trailing.group("bracket") or trailing.group("dash") or ""
@@ -214,7 +232,8 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
             return found
     for enclosed in _ENCLOSED.finditer(text):
         who = enclosed.group("bracket") or enclosed.group("paren") or enclosed.group("dashed") or ""
-        if _VOTE.search(who) or _MOTION_BEFORE.search(text[: enclosed.start()]):
+        before = text[: enclosed.start()]
+        if _VOTE.search(who) or _MOTION_BEFORE.search(before) or _VOTE_BEFORE.search(before[-40:]):
             continue
         found = resolve(who, "enclosed")
         if found:
@@ -328,6 +347,10 @@ def _resolve(
         return Owners(tuple(people.everyone), None, how)
     emails: list[str] = []
     for name in _split_names(text):
+        shared = _shared_office(name, people)
+        if shared:
+            emails.extend(email for email in shared if email not in emails)
+            continue
         if fold(name) in _ME and me:
             found = {me}
         elif fold(name) in _NOT_NAMES and not people.by_initials(name):
@@ -353,6 +376,19 @@ def _resolve(
             if email not in emails:
                 emails.append(email)
     return Owners(tuple(emails), None, how) if emails else None
+
+
+def _shared_office(name: str, people: PeopleIndex) -> tuple[str, ...]:
+    """The participants an office several hold names ("Chairs", "Chairs will"), if any."""
+    if not people.groups:
+        return ()
+    words = name.split()
+    while words:
+        shared = people.group(" ".join(words))
+        if shared:
+            return shared
+        words = words[:-1]
+    return ()
 
 
 def _external(text: str) -> str | None:

@@ -74,6 +74,9 @@ class PeopleIndex:
     # Initials as capitals: "VA", "EL", "NA" name Vivek Agarwal, Ernesto Lara, Nadia
     # Arango only written in capitals; "va", "El", "na" are words.
     initials: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Offices several people share, by the name the minutes give them: "Chairs: Maren
+    # Holt, Ade Ogunleye" makes "Chairs will issue..." both of them.
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -213,6 +216,10 @@ class PeopleIndex:
             return named if len(named) == 1 else set(self.roles.get(role, ()))
         return set()
 
+    def group(self, mention: str) -> tuple[str, ...]:
+        """The participants a shared office names ("Chairs", "los coordinadores"), if any."""
+        return self.groups.get(_key(mention), ()) if self.groups else ()
+
     def by_initials(self, mention: str) -> set[str]:
         """Who ``mention`` names as initials written in capitals ("NA", "KTS")."""
         bare = mention.strip(" .,:;()[]*_\"'")
@@ -240,6 +247,14 @@ class PeopleIndex:
             return found
         if len(key) >= shortest:
             found = {email for email, first in self.firsts.items() if first.startswith(key)}
+        diminutive = _DIMINUTIVE.fullmatch(key)
+        if not found and diminutive:
+            # "Tomi" for Tomás, "Juanchi" for Juan, "Benjy" for Benjamin: only when the stem
+            # names one participant.
+            stem = diminutive.group("stem")
+            found = {email for email, first in self.firsts.items() if first.startswith(stem)}
+            if len(found) > 1:
+                found = set()
         return found
 
     @property
@@ -254,6 +269,9 @@ _WORD_INITIALS = frozenset(
     " the an at as be by do go if in is it my of on or so to up us we am pm"
     " and are for not but all any can our out who its".split()
 )
+
+
+_DIMINUTIVE = re.compile(r"(?P<stem>[a-z]{3,6}?)(?:ito|ita|chi|cho|ie|i|y)")
 
 
 def _clean_display(name: str) -> str:
@@ -302,6 +320,31 @@ _ROLE_LINE = re.compile(
     r"(?:\s*\([^()\n]{1,60}\)|,[^\n:]{1,60})?\s*$",
     re.MULTILINE,
 )
+
+
+# "Chairs: Maren Holt, Ade Ogunleye", "Co-chairs: A and B", "Coordinadores: X y Z".
+_SHARED_ROLE_LINE = re.compile(
+    r"^\W{0,3}(?P<role>(?:co-?)?[A-Za-záéíóúñ]{3,20}s)\W{0,3}:\s*"
+    r"(?P<names>[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3}"
+    r"(?:\s*(?:,|&|\band\b|\by\b|\be\b)\s*[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})+)"
+    r"\s*$",
+    re.MULTILINE,
+)
+
+
+def shared_roles(text: str, people: PeopleIndex) -> None:
+    """Record in ``people`` the offices several participants hold together, named on a
+    line of their own ("Chairs: Maren Holt, Ade Ogunleye"): only a known role in the
+    plural, and only when every name is one participant."""
+    for match in _SHARED_ROLE_LINE.finditer(text[:20_000]):
+        role = fold(match.group("role"))
+        singular = re.sub(r"^co-?", "", re.sub(r"(?<=[^aeiou][aeiou]r)es$|s$", "", role))
+        if role_of(singular) is None:
+            continue
+        names = re.split(r"\s*(?:,|&|\band\b|\by\b|\be\b)\s*", match.group("names"))
+        found = [people.resolve_full_name(name) for name in names if name]
+        if len(found) >= 2 and all(len(emails) == 1 for emails in found):
+            people.groups[_key(match.group("role"))] = tuple(next(iter(e)) for e in found)
 
 
 def roles_in(text: str, people: PeopleIndex) -> dict[str, str]:

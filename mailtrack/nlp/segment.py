@@ -78,10 +78,12 @@ _CHAT_AUTHOR = re.compile(
     r"(?:\s+(?:at|a las))?\s+\d{1,2}:\d{2}(?:\s*[ap]m)?\s*$",
     re.IGNORECASE,
 )
-# Slack and Teams copies: "Hannah Liu  9:02 AM" alone on its line, the message below.
-# Taken as an author line only when a mail has two of them (a chat, not an agenda time).
+# Slack and Teams copies: "Hannah Liu  9:02 AM" alone on its line, the message below;
+# Telegram's "Nicolás Paz, [11.03.26 22:14]" likewise. Taken as an author line only when
+# a mail has two of them (a chat, not an agenda time).
 _CHAT_AUTHOR_TIME = re.compile(
-    r"^(?P<name>@?[A-ZÁÉÍÓÚÑ][\w'.-]*(?:\s[A-ZÁÉÍÓÚÑ][\w'.-]*){0,3}),?\s+\[?\d{1,2}:\d{2}"
+    r"^(?P<name>@?[A-ZÁÉÍÓÚÑ][\w'.-]*(?:\s[A-ZÁÉÍÓÚÑ][\w'.-]*){0,3}),?\s+\[?"
+    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4},?\s+)?\d{1,2}:\d{2}"
     r"(?:\s*[ap]\.?\s?m\.?)?\]?\s*$",
     re.IGNORECASE,
 )
@@ -90,6 +92,11 @@ _CHAT_TELEGRAM = re.compile(
     r"^(?P<name>[^,\[\]:]{1,40}),\s+\[\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\]"
     r"\s+(?P<rest>\S.*)$"
 )
+# MeetBot commands, in English or as Spanish-speaking channels write them.
+_MEETBOT = (
+    "#action", "#agreed", "#info", "#idea", "#help", "#link",
+    "#accion", "#acción", "#acuerdo", "#decision", "#decisión",
+)  # fmt: skip
 _ARROW_LINE = re.compile(
     r"^\W{0,3}[A-ZÁÉÍÓÚÑ@][\w'’.@-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]*)?\s*(?:→|->|=>)\s*\S"
 )
@@ -558,7 +565,15 @@ def segment(text: str) -> list[Candidate]:
             builder.flush()
             index = _aligned_table(lines, index, builder)
             continue
-        if _is_heading(stripped, next_line):
+        chat_line = _CHAT.match(stripped)
+        if chat_line and chat_line.group("rest").lower().startswith(("#topic ", "#subtopic ")):
+            # A MeetBot topic heads the lines up to the next one, whatever it is called:
+            # "#topic asistencia" then "#topic install fest" is not still the attendance.
+            builder.flush()
+            builder.set_heading(chat_line.group("rest").partition(" ")[2])
+            index += 1
+            continue
+        if _is_heading(stripped, next_line) and not chat_line:
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
             continue
@@ -657,7 +672,7 @@ def segment(text: str) -> list[Candidate]:
             )
             rest = chat.group("rest")
             label = _LABEL.match(rest.lstrip("#!").strip())
-            if rest.startswith(("#action", "#agreed", "#info", "#idea", "#help", "#link")):
+            if rest.startswith(_MEETBOT):
                 # MeetBot commands in a raw IRC log: "#action nick to ...", "#agreed ...".
                 command, _, rest = rest.partition(" ")
                 builder.emit(

@@ -87,6 +87,25 @@ def test_a_thank_you_note_is_not_minutes(extractor: Extractor) -> None:
     assert result.items == ()
 
 
+@pytest.mark.parametrize("header", [{"Auto-Submitted": "auto-generated"}, {"Precedence": "bulk"}])
+def test_machine_mail_that_reads_like_minutes_is_not_minutes(
+    extractor: Extractor, header: dict[str, str]
+) -> None:
+    # A ticket update or a newsletter quoting minutes: the service's router takes it for
+    # machine mail and never for minutes, and extract says the same.
+    mail = ParsedMail.from_bytes(
+        make_mail(subject="Acta reunión de seguimiento", body=MINUTES_ES, headers=header)
+    )
+    result = extractor.extract(mail, date(2026, 11, 26))
+    assert result.is_minutes is False
+    assert result.items == ()
+    # The same mail from a person is minutes.
+    person = ParsedMail.from_bytes(
+        make_mail(subject="Acta reunión de seguimiento", body=MINUTES_ES)
+    )
+    assert extractor.extract(person, date(2026, 11, 26)).is_minutes is True
+
+
 def test_quoted_older_minutes_yield_nothing(extractor: Extractor) -> None:
     body = (
         "Gracias, Ana. Lo reviso y te digo.\n\n"

@@ -41,6 +41,8 @@ PEOPLE = PeopleIndex.build(
         ("mkowal", "mkowal@project.test"),
         ("BENJAMIN", "benjamin.toro@cliente.test"),
         ("Chiqui", "ksingh@board.test"),
+        ("Kiri", "ksingh@board.test"),  # a diminutive of the one Kiran
+        ("Roby", "rob.lane@partner.test"),
     ],
 )
 def test_a_name_resolves_to_its_participant(mention: str, email: str) -> None:
@@ -53,6 +55,7 @@ def test_a_name_two_participants_share_is_ambiguous() -> None:
 
 def test_unknown_names_resolve_to_nobody() -> None:
     assert PEOPLE.resolve("Marta") == set()
+    assert PEOPLE.resolve("Juani") == set()  # a diminutive of two Juans names neither
 
 
 def test_roles_beside_names_become_aliases() -> None:
@@ -99,6 +102,26 @@ def owners(text: str, **fields: object) -> tuple[tuple[str, ...], str | None]:
         ),
         ("Bob, ¿podés actualizar el brandbook antes del 27/02?", ("rob.lane@partner.test",)),
         ("Kiran, can you send the numbers by Friday?", ("ksingh@board.test",)),
+        ("Contratar a dos cajeros. Resp: Benjamín. Fecha: 13/03", ("benjamin.toro@cliente.test",)),
+        ("Share the antibiogram - Responsibility: Mr. Robert Lane", ("rob.lane@partner.test",)),
+        ("Calibración del CTD — Benjamín, antes del 28/02.", ("benjamin.toro@cliente.test",)),
+        (
+            "Turnos de guardia — Benja y Bob, en dos semanas.",
+            ("benjamin.toro@cliente.test", "rob.lane@partner.test"),
+        ),
+        (
+            "@benja + @mkowal — interview 5 churned teams",
+            ("benjamin.toro@cliente.test", "mkowal@project.test"),
+        ),
+        (
+            "@Ana García @Kiran Singh reunión con el cliente",
+            ("ana.garcia@consultora.test", "ksingh@board.test"),
+        ),
+        (
+            "Benja y Kiran arman el calendario de viajes",
+            ("benjamin.toro@cliente.test", "ksingh@board.test"),
+        ),
+        ("#accion mkowal renueva el VPS antes del 30", ("mkowal@project.test",)),
     ],
 )
 def test_owner_written_in_every_form_is_found(text: str, expected: tuple[str, ...]) -> None:
@@ -249,6 +272,26 @@ def test_in_a_pasted_chat_i_is_whoever_wrote_the_line_not_the_sender() -> None:
 def test_who_moved_seconded_or_voted_owns_nothing() -> None:
     assert board_owners("The grants are awarded as recommended. (4-0, Krishnan abstaining)") == ()
     assert board_owners("RESOLVED (Deepa / Li) That the minutes be confirmed.") == ()
+
+
+def test_how_a_vote_went_is_not_who_does_it() -> None:
+    assert board_owners("Se aprueba, con tres votos a favor (Deepa y Li) y una abstención.") == ()
+    assert board_owners("Motion to raise the fee. Passed 4-1 (Krishnan no).") == ()
+    # A year and a number are not a tally: "AI-2026-32 (Deepa)" still names her.
+    assert board_owners("AI-2026-32 (Deepa): send the liaison statement") == ("dk@correo.test",)
+
+
+def test_a_shared_office_names_everyone_who_holds_it() -> None:
+    from mailtrack.nlp.people import shared_roles
+
+    people = PeopleIndex.build(BOARD.participants, "dk@correo.test")
+    shared_roles("WG session\nChairs: Deepa Krishnan, Li Wei\nMinutes: Ruth-Ann\n", people)
+    found = find_owners(Candidate("Chairs will issue a WGLC.", None, "actions", "bullet"), people)
+    assert found.emails == ("dk@correo.test", "li.wei@correo.test")
+    # Only a known office, and only when every name is one participant.
+    people = PeopleIndex.build(BOARD.participants, "dk@correo.test")
+    shared_roles("Guests: Deepa Krishnan, Li Wei\nChairs: Deepa Krishnan, Nadie Nunca\n", people)
+    assert people.groups == {}
 
 
 def test_a_long_run_of_letters_does_not_stall_the_role_search() -> None:

@@ -197,6 +197,32 @@ def test_telegram_export_lines_have_their_speaker() -> None:
     ]
 
 
+def test_telegram_copies_with_the_author_on_a_line_of_its_own() -> None:
+    found = segment(
+        "Florencia Iglesias, [11.03.26 22:24]\nyo hago el flyer y lo subo el domingo\n\n"
+        "Nicolás Paz, [11.03.26 22:25]\ndale\n"
+    )
+    assert [(c.speaker, c.text) for c in found] == [
+        ("Florencia Iglesias", "yo hago el flyer y lo subo el domingo"),
+        ("Nicolás Paz", "dale"),
+    ]
+
+
+def test_a_meetbot_topic_heads_its_lines_up_to_the_next_topic() -> None:
+    found = segment(
+        "[21:00] <mvaz> #topic asistencia\n[21:00] <ceci_r> presente\n"
+        "[21:02] <mvaz> #topic servidor de la lista\n"
+        "[21:03] <jp> el VPS vence el 30\n[21:04] <mvaz> #accion jp renueva el VPS antes del 30\n"
+    )
+    assert [(c.section, c.section_kind, c.marker) for c in found] == [
+        ("asistencia", "attendance", "speaker"),
+        ("servidor de la lista", "other", "speaker"),
+        ("servidor de la lista", "other", "label"),
+    ]
+    assert found[-1].text == "jp renueva el VPS antes del 30"
+    assert found[-1].label == "accion"
+
+
 def test_a_summary_of_linked_resolutions_repeats_them_and_counts_once() -> None:
     found = segment(
         "RESOLUTION: close issue 1\n"

@@ -25,7 +25,13 @@ from mailtrack.nlp.dates import due_date, find_dates, fold
 from mailtrack.nlp.features import classifier_text, document_context, label_kind, neighbour_marks
 from mailtrack.nlp.language import guess_language
 from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
-from mailtrack.nlp.people import Participant, PeopleIndex, roles_in, shared_roles
+from mailtrack.nlp.people import (
+    Participant,
+    PeopleIndex,
+    roles_in,
+    shared_roles,
+    table_initials,
+)
 from mailtrack.nlp.roles import role_of
 from mailtrack.nlp.segment import Candidate, segment, without_front_matter
 
@@ -157,6 +163,7 @@ def prepare(
     for role, email in roles_in(text, people).items():
         people.add_alias(role, email)
     shared_roles(text, people)
+    table_initials(text, people)
     if parsed.sender:
         # The signature trimming removed says what the organizer is: "Janet Whitford /
         # Strata Manager | Coastal Strata", "Gloria Zapata / Secretaria": "the Strata

@@ -105,7 +105,9 @@ _LEAD_IN = re.compile(
 )
 _SUBJECT_VERB = re.compile(
     # "Sergio (@sdelquin) creará ...": a handle or a role may stand between name and verb
-    rf"^(?P<who>{_TITLE}{_LIST})(?:\s*\([^()]{{1,40}}\))?\s+"
+    # and an office may name its field: "The Director of Services agreed to..."
+    rf"^(?P<who>{_TITLE}{_LIST}(?:\s+(?:of|de|del)\s+(?:the\s+|la\s+)?[\w'’-]{{3,}})?)"
+    rf"(?:\s*\([^()]{{1,40}}\))?\s+"
     r"(?:(?:lo|la|los|las|le|les|nos|os)\s+)?"  # "Carla lo arregla hoy"
     r"(?:se encarga|se encargar[aá]n?|se compromete|se comprometen|"
     r"will|'ll|to\s+[a-z]|shall|is going to|are going to|agreed to|agrees to|volunteered to|owns|"
@@ -190,6 +192,11 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     """The owners of a candidate action, resolved against ``people``."""
     text = _SELF_NOTE.sub(r"\1", candidate.text)
     writer = people.sender  # who "I", "yo", "me encargo" mean
+    if candidate.speaker and candidate.marker == "speaker":
+        # In a chat or transcript turn "I" is whoever says it: "Bruno: I can pull those".
+        said = _resolve(candidate.speaker, people, "speaker")
+        if said and len(said.emails) == 1:
+            writer = said.emails[0]
     chat = _CHAT.match(text)
     if chat:
         said = _resolve(chat.group("who") or chat.group("who2"), people, "speaker")
@@ -290,6 +297,11 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         subject = _SUBJECT_VERB.match(_IS_CONTRACTED.sub(r"\1 is ", clause, count=1))
         if subject:
             found = resolve(subject.group("who"), "subject")
+            if found:
+                return found
+        office = people.office_at_start(clause)
+        if office:
+            found = resolve(office, "subject")
             if found:
                 return found
     inverted = _OBJECT_VERB_NAME.search(body)

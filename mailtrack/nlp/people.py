@@ -18,13 +18,20 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from mailtrack.nlp.dates import fold
 from mailtrack.nlp.roles import declared, role_of, roles_of_address
 
 _TITLES = re.compile(
     r"^(?:sr|sra|srta|senor|senora|senorita|don|dona|d|dna|dr|dra|doctor|doctora|ing|lic|"
-    r"mr|mrs|ms|miss|mx|prof|sir|madam)\.?\s+",
+    r"mr|mrs|ms|miss|mx|prof|sir|madam|"
+    # titles of office or calling written before a name: "Trustee Haldane", "Pastor Jim",
+    # "Coach Dillard", "Enf. Marín", "Farm. Iturralde", "Cllr Evans"
+    r"pastor|father|fr|sister|brother|rev|reverend|elder|deacon|padre|hermano|hermana|"
+    r"coach|trustee|superintendent|supt|councillor|councilor|cllr|alderman|alderwoman|"
+    r"commissioner|officer|sergeant|sgt|captain|capt|judge|nurse|enf|farm|arq|abg|mtro|mtra|"
+    r"profe|concejal|concejala)\.?\s+",
 )
 _WORD = re.compile(r"[a-z0-9]+")
 # Short forms that are not a prefix of the full name (facts about names, ES and EN).
@@ -77,6 +84,8 @@ class PeopleIndex:
     # Offices several people share, by the name the minutes give them: "Chairs: Maren
     # Holt, Ade Ogunleye" makes "Chairs will issue..." both of them.
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The offices the mail declared, as keys, longest first: "coordinador academico".
+    offices: list[str] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -152,9 +161,14 @@ class PeopleIndex:
 
     def add_alias(self, alias: str, email: str) -> None:
         """Another name for a participant, found in the mail (a role in an attendance list)."""
-        key = _key(alias)
+        # An office keeps its first word even when it is also a title: "Superintendent of
+        # Schools", "Concejala de Festejos".
+        key = _key(alias, titles=False)
         if key and len(key) >= 3:
             self.forms[key].add(email)
+            if key not in self.offices:
+                self.offices.append(key)
+                self.offices.sort(key=len, reverse=True)
             # "residente de obra", "supervisión externa": minutes say "el residente",
             # "Supervisión". Shared by several people ("Constructora Mitla"), it names nobody.
             head = key.split()[0]
@@ -175,6 +189,9 @@ class PeopleIndex:
             found = self.by_initials(mention)
             if found:
                 return found
+        office = _key(mention, titles=False)
+        if office in self.offices:
+            return set(self.forms[office])
         key = _key(mention)
         if not key:
             return set()
@@ -205,6 +222,17 @@ class PeopleIndex:
             both = self.forms[words[0]] & self.forms[words[1]]
             if both:
                 return set(both)
+        if len(words) == 2 and len(words[1]) == 1 and words[0] in self.forms:
+            # "Ravi K" and "Ravi S": a first name two people share, told apart by an initial.
+            told = {
+                person.email
+                for person in self.participants
+                if (name := _key(person.name).split())
+                and name[0] == words[0]
+                and any(part.startswith(words[1]) for part in name[1:])
+            }
+            if len(told) == 1:
+                return told
         if len(words) == 2 and len(words[0]) <= 3 and len(self.forms.get(words[1], ())) == 1:
             # A title the index does not know before a surname: "EU Figueroa", "Abg. Ríos".
             return set(self.forms[words[1]])
@@ -220,6 +248,22 @@ class PeopleIndex:
         """The participants a shared office names ("Chairs", "los coordinadores"), if any."""
         return self.groups.get(_key(mention), ()) if self.groups else ()
 
+    def office_at_start(self, text: str) -> str | None:
+        """The declared office ``text`` opens with ("El coordinador académico ajustará"),
+        if any: a role written with its qualifier, which a name pattern does not read."""
+        if not self.offices:
+            return None
+        start = _ARTICLES.sub("", fold(text[:120]).lstrip(" -*•"))
+        words = re.findall(r"[\w.'-]+", start)
+        for office in self.offices:
+            if start.startswith(office) and start[len(office) : len(office) + 1] in (" ", ","):
+                return office
+            # "la Concejala de Festejos" for the declared "Concejala de Festejos y Cultura"
+            parts = office.split()
+            if len(parts) > 3 and words[:3] == parts[:3]:
+                return office
+        return None
+
     def by_initials(self, mention: str) -> set[str]:
         """Who ``mention`` names as initials written in capitals ("NA", "KTS")."""
         bare = mention.strip(" .,:;()[]*_\"'")
@@ -232,6 +276,10 @@ class PeopleIndex:
         "D. Daniel Pascual Llorente" for "Daniel Pascual" (the second surname dropped)."""
         words = name.split()
         found = self.resolve(name)
+        if len(found) != 1 and len(words) > 2 and words[0].endswith("."):
+            # A title the index does not know: "Rtn. Ajay Gokhale", "Hon. Mary Ellis".
+            words = words[1:]
+            found = self.resolve(" ".join(words))
         while len(found) != 1 and len(words) > 2:
             words = words[:-1]
             found = self.resolve(" ".join(words))
@@ -298,9 +346,12 @@ _ARTICLES = re.compile(r"^(?:el|la|los|las|the|our|nuestr[oa])\s+")
 _INNER_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w{2})")
 
 
-def _key(text: str) -> str:
+def _key(text: str, titles: bool = True) -> str:
+    """``text`` as the index keys it: folded, without articles and (with ``titles``) a title."""
     folded = _INNER_APOSTROPHE.sub("", fold(text).strip().strip(".,:;()[]*_\"'"))
-    folded = _TITLES.sub("", _ARTICLES.sub("", folded))
+    folded = _ARTICLES.sub("", folded)
+    if titles:
+        folded = _TITLES.sub("", folded)
     folded = re.sub(r"(?<=\b[a-z])\.\s*", " ", folded)  # "K. Singh" -> "k singh"
     return " ".join(folded.replace("-", " ").split()) if " " in folded or "." in folded else folded
 
@@ -345,6 +396,20 @@ def shared_roles(text: str, people: PeopleIndex) -> None:
         found = [people.resolve_full_name(name) for name in names if name]
         if len(found) >= 2 and all(len(emails) == 1 for emails in found):
             people.groups[_key(match.group("role"))] = tuple(next(iter(e)) for e in found)
+
+
+def table_initials(text: str, people: PeopleIndex) -> None:
+    """Initials an attendance table gives beside a name ("| Olu Adeyemi | OAD | Brightline |"):
+    working-group minutes then write "OAD to send the venue details"."""
+    for line in text[:20_000].splitlines():
+        if line.count("|") < 2:
+            continue
+        cells = [cell.strip(" *_") for cell in line.strip().strip("|").split("|")]
+        for name, short in pairwise(cells):
+            if 2 <= len(short) <= 4 and short.isalpha() and short.isupper() and " " in name:
+                emails = people.resolve_full_name(name)
+                if len(emails) == 1:
+                    people.add_alias(short, next(iter(emails)))
 
 
 def roles_in(text: str, people: PeopleIndex) -> dict[str, str]:

@@ -37,6 +37,7 @@ interventor interventora intervencion
 coordinador coordinadora coordinacion coordinator
 personero personera personeria
 vocal
+clerk
 concejal concejala
 delegado delegada
 """
@@ -51,8 +52,11 @@ _ROLE_WORD = "|".join(sorted(ROLE_OF, key=len, reverse=True))
 # one after a hyphen: "Secretario-Administrador") and a lowercase qualifier ("de
 # obras", "del consejo", "académico"), never a capitalised word: that is a name.
 _ROLE = (
-    rf"(?P<role>(?i:{_ROLE_WORD})(?:-(?i:{_ROLE_WORD}))?"
-    r"(?:\s+(?:de la|del|de|of the|of)\s+[a-z]{3,}|\s+[a-z]{4,})?)"
+    # and an English office its kind before it: "City Clerk", "Meetings Administrator"
+    rf"(?P<role>(?:[A-Z][a-z]{{2,}}\s+)?(?i:{_ROLE_WORD})(?:-(?i:{_ROLE_WORD}))?"
+    # an office's field may be capitalised: "Director of Services", "Concejala de Educación"
+    # and name two: "Concejala de Festejos y Cultura", "delegada del comité de seguridad"
+    r"(?:\s+(?:de la|del|de|of the|of|y|and)\s+[A-Za-záéíóúñ][a-záéíóúñ]{2,}|\s+[a-z]{4,}){0,2})"
 )
 _ARTICLE = r"(?i:(?:el|la|the|our)\s+)"
 _TITLE = (
@@ -69,8 +73,8 @@ _DECLARED = (
         r"\b(?i:actua|actuo|actuando|act|acts|acted|acting|ejerce|ejercio)\s+(?i:como|as|de)\s+"
         rf"{_ARTICLE}?{_ROLE}\s*[,:]?\s*{_ARTICLE}?{_TITLE}{_NAME}"
     ),
-    # "Ana Gil, tesorera," / "Ann Lee, treasurer."
-    re.compile(rf"{_NAME}\s*,\s*{_ARTICLE}?{_ROLE}\s*[,.;\n)]"),
+    # "Ana Gil, tesorera," / "Ann Lee, treasurer." / "Dª Beatriz Sainz, Concejala de Festejos (PP)"
+    re.compile(rf"{_NAME}\s*,\s*{_ARTICLE}?{_ROLE}\s*[,.;\n()]"),
 )
 _PRESIDES = re.compile(
     rf"\b(?i:preside|presidio|presidida por|presidido por|chaired by)\s+{_TITLE}{_NAME}"

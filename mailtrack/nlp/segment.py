@@ -38,7 +38,7 @@ class Candidate:
 
 
 _BULLET = re.compile(
-    r"^(?P<indent>\s*)(?P<marker>[-*•·–—+▪►➢✓✔→]|\d{1,3}[.)](?!\d)|\(?\d{1,3}\)|[a-zA-Z][.)](?=\s)|"
+    r"^(?P<indent>\s*)(?P<marker>[-*•·–—+▪►➢✓✔→]|\d{1,3}[.)](?!\d)|\(?\d{1,3}\)|[a-zA-Z][.)](?=\s)|\((?:[a-zA-Z]|[ivx]{2,4})\)|"
     r"\[[ xX✓✔]?\]|☐|☑|☒|✅|⬜|🔲)\s+(?P<rest>.*\S)"
 )
 # Action-log codes at the start of a line: "CA-1  ...", "26/31  ...", "18.1 | ...", "A3: ...".
@@ -68,9 +68,11 @@ _CHAT = re.compile(
     r"\s*(?:-\s*)?(?:<(?P<nick>[^<>\s]{1,40})>|(?P<name>[^:<>\[\]]{1,40}):)\s+(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
-# Matrix and similar: "@teodora:server.example (18:02): text".
+# Matrix and similar: "@teodora:server.example (18:02): text"; meeting transcripts:
+# "Owen Trevelyan (00:03:40): I'll file the request".
 _CHAT_AFTER = re.compile(
-    r"^(?P<name>@?[\w.:-]{2,60})\s+\(\d{1,2}:\d{2}(?::\d{2})?\):\s+(?P<rest>\S.*)$"
+    r"^(?P<name>@?[\w.:-]{2,60}(?:\s[\w.'’-]{1,30}){0,3})\s+\(\d{1,2}:\d{2}(?::\d{2})?\):\s+"
+    r"(?P<rest>\S.*)$"
 )
 # Discord and Slack copy the author on a line of its own: "frostbyte — Today at 20:02".
 _CHAT_AUTHOR = re.compile(
@@ -128,11 +130,15 @@ _LEAD_IN = re.compile(
     r"acordamos|se decidi[oó]|decidimos)\b",
     re.IGNORECASE,
 )
+# A list entry that only gives a field of the entry above it: "Resp.: Adriana", "Due: 3/4".
+_CHILD_FIELD = re.compile(
+    r"^\**(?P<name>[^\W\d][\w .]{1,20}?)\**\s*[:–]\s*\**(?P<value>\S.{0,80})$"
+)
 _AND_THE = re.compile(r"\s+(?:and|y)\s+(?=(?:the|el|la|los|las)\s)", re.IGNORECASE)
 
 _ROLE_WORDS = {
     "owner": r"responsables?|responsib\w*|resp\.?|owners?|quien|who|assigned(?: to)?|asignad[oa]|"
-    r"encargad[oa]|a cargo|lead|action by|accountable|persona|person|por|dri|assignees?|poc",
+    r"encargad[oa]|a cargo|lead|action by|by whom|accountable|persona|person|por|dri|assignees?|poc",
     "due": r"fecha(?: limite)?|due(?: date)?|plazo|deadline|cuando|when|by|limite|date|vence|"
     r"vencimiento|target|timeline|time ?frame|eta|entrega",
     "status": r"estado|status|state|situacion",
@@ -611,6 +617,21 @@ def segment(text: str) -> list[Candidate]:
                     index += 1
                     continue
                 break
+            field_line = _CHILD_FIELD.match(rest)
+            role = _role_of(field_line.group("name")) if field_line else None
+            last = builder.candidates[-1] if builder.candidates else None
+            if (
+                field_line
+                and role in ("owner", "due")
+                and last is not None
+                and builder.parents
+                and builder.parents[-1][0] < indent
+                and role not in last.cells
+            ):
+                # "- Repetir el muestreo" over "  - Resp.: Adriana" and "  - Fecha: 16/10":
+                # the item's owner and date, written as its children.
+                last.cells = {**last.cells, role: field_line.group("value")}
+                continue
             outer = builder.kind
             builder.kind = builder.nested_kind(indent)
             builder.list_item(bullet.group("marker"), rest)

@@ -43,6 +43,9 @@ PEOPLE = PeopleIndex.build(
         ("Chiqui", "ksingh@board.test"),
         ("Kiri", "ksingh@board.test"),  # a diminutive of the one Kiran
         ("Roby", "rob.lane@partner.test"),
+        ("Coach Lane", "rob.lane@partner.test"),  # titles of office or calling
+        ("Cllr Singh", "ksingh@board.test"),
+        ("Enf. García", "ana.garcia@consultora.test"),
     ],
 )
 def test_a_name_resolves_to_its_participant(mention: str, email: str) -> None:
@@ -462,3 +465,56 @@ def test_an_office_on_a_line_of_the_attendance_with_a_note_after_the_name() -> N
     found = roles_in(text, people)
     assert found["Presidenta"] == "rmedina@ayto.test"
     assert "Secretaria" not in found  # the address already says it (secretaria@)
+
+
+def test_offices_with_their_field_and_initials_from_an_attendance_table() -> None:
+    from mailtrack.nlp.people import table_initials
+
+    people = PeopleIndex.build(
+        [
+            Participant("ehalpin@council.test", "Eamon Halpin"),
+            Participant("wcardenas@school.test", "Wilson Cárdenas"),
+            Participant("bsainz@ayto.test", "Beatriz Sainz Ortiz"),
+            Participant("olu@tc.test", "Olu Adeyemi"),
+            Participant("ravi.kumar@pay.test", "Ravi Kumar"),
+            Participant("ravi.shankar@pay.test", "Ravi Shankar"),
+        ],
+        "ehalpin@council.test",
+    )
+    text = (
+        "In attendance: Mr Eamon Halpin, Director of Services\n"
+        "Asistentes: Wilson Cárdenas (coordinador académico)\n"
+        "Dña. Beatriz Sainz Ortiz, Concejala de Festejos y Cultura (PP)\n"
+        "| Olu Adeyemi | OAD | Brightline |\n"
+    )
+    for role, email in roles_in(text, people).items():
+        people.add_alias(role, email)
+    table_initials(text, people)
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "actions", "prose"), people).emails
+
+    assert who("The Director of Services agreed to bring a costed list.") == (
+        "ehalpin@council.test",
+    )
+    assert who("El coordinador académico ajustará el cronograma.") == ("wcardenas@school.test",)
+    assert who("La Concejala de Festejos se compromete a presentar el programa.") == (
+        "bsainz@ayto.test",
+    )
+    assert who("OAD to send venue and hotel details.") == ("olu@tc.test",)
+    assert who("Ravi K to pick up PAY-915") == ("ravi.kumar@pay.test",)
+    assert who("Ravi S: load test the mandate API") == ("ravi.shankar@pay.test",)
+    assert who("Ravi to look at it") == ()  # two Ravis: nobody is chosen
+
+
+def test_i_in_a_chat_or_transcript_turn_is_its_speaker() -> None:
+    for line in ("Li Wei (00:03:40): I can pull those numbers", "[10:07] <Li> I can write it"):
+        candidate = segment_line(line)
+        assert candidate.speaker is not None
+        assert find_owners(candidate, BOARD).emails == ("li.wei@correo.test",)
+
+
+def segment_line(line: str) -> Candidate:
+    from mailtrack.nlp.segment import segment
+
+    return segment(line + "\n")[0]

@@ -432,3 +432,30 @@ def test_dri_and_eta_columns_are_the_owner_and_the_date() -> None:
     assert [(c.text, c.cells) for c in found] == [
         ("Fix tax rounding", {"text": "Fix tax rounding", "owner": "Lin", "due": "Wed"})
     ]
+
+
+def test_an_owner_and_a_date_written_as_children_of_an_entry_are_its_fields() -> None:
+    found = segment(
+        "- Muestreo de octubre\n"
+        "  - Repetir el muestreo de la parcela 4\n"
+        "    - Resp.: Adriana\n"
+        "    - Fecha: 16/10\n"
+        "  - Se acuerda usar trampas de caída.\n"
+    )
+    assert [c.text for c in found] == [
+        "Muestreo de octubre",
+        "Repetir el muestreo de la parcela 4",
+        "Se acuerda usar trampas de caída.",
+    ]
+    assert found[1].cells == {"owner": "Adriana", "due": "16/10"}
+
+
+def test_by_whom_is_the_owner_column_and_lettered_points_lose_their_letter() -> None:
+    found = segment(
+        "| Action | By whom | By when |\n|---|---|---|\n| Get quotes | Treasurer | 30th May |\n"
+    )
+    assert found[0].cells["owner"] == "Treasurer"
+    assert found[0].cells["due"] == "30th May"
+    assert segment("(a) The Clerk to circulate the dates.\n")[0].text == (
+        "The Clerk to circulate the dates."
+    )

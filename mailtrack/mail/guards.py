@@ -331,7 +331,9 @@ def detect_auto_reply(mail: ParsedMail, default_language: str) -> MachineMail | 
     return MachineMail("auto_reply", reason, away_until(mail, default_language))
 
 
-def _auto_reason(mail: ParsedMail) -> str | None:
+def machine_headers(mail: ParsedMail) -> str | None:
+    """Why the headers say a program sent ``mail`` (RFC 3834 ``Auto-Submitted``, an
+    autoresponder's own header, ``Precedence``), or None: the cheap part of the test."""
     auto_submitted = (mail.header("Auto-Submitted") or "").strip().lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto_submitted.split(';')[0].strip()}"
@@ -341,6 +343,13 @@ def _auto_reason(mail: ParsedMail) -> str | None:
     precedence = (mail.header("Precedence") or "").strip().lower()
     if precedence in _PRECEDENCE:
         return f"Precedence: {precedence}"
+    return None
+
+
+def _auto_reason(mail: ParsedMail) -> str | None:
+    headers = machine_headers(mail)
+    if headers:
+        return headers
     report = _report_type(mail)
     if report:
         return f"machine report ({report})"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from mailtrack.mail.guards import detect_auto_reply
+from mailtrack.mail.guards import machine_headers
 from mailtrack.mail.parsed import ParsedMail
 from mailtrack.mail.quotes import trim
 from mailtrack.nlp import pipelines
@@ -252,11 +252,16 @@ def mail_sample(text: str) -> str:
 
 
 # The mail classifier's gate leans to "not minutes" (models/configs/mail.cfg, chosen by
-# cross-validation). Short minutes the classifier is less sure of still pass when their
-# items stand where minutes put them: under a "Decisions"/"Acuerdos"/"Action items"
-# heading, or marked "ACTION:"/"AGREED:".
+# cross-validation). Minutes the classifier is less sure of still pass when their items
+# stand where minutes put them: under a "Decisions"/"Acuerdos"/"Action items" heading, or
+# marked "ACTION:"/"AGREED:".
 STRUCTURED_MINUTES = 0.5
 _ITEM_HEADINGS = frozenset({"actions", "decisions"})
+# ... and so do minutes whose subject says they are: "Acta reunión Comisión Directiva",
+# "Minutes - Board meeting 12 May" (not a reply or a forward: "Re: Acta" answers one).
+_MINUTES_SUBJECT = re.compile(
+    r"^(?!\s*(?:re|rv|fw|fwd|aw|tr)\s*:).*\b(?:acta|actas|minutes|minuta|minutas)\b"
+)
 
 
 def _items_under_their_heading(candidates: tuple[Candidate, ...], kinds: list[str]) -> bool:
@@ -298,15 +303,19 @@ class Extractor:
         )
         kinds = [doc._.mt_kind for doc in self.items_nlp.pipe(prepared.item_texts)]
         mail = self.mail_nlp(mail_text(prepared))
-        # What the service's router takes for machine mail (RFC 3834 Auto-Submitted,
-        # Precedence: bulk, a vacation notice) never reaches it as minutes: a ticket
-        # update or a newsletter that reads like minutes is not, here either.
-        machine = detect_auto_reply(parsed, prepared.language) is not None
+        # Mail a program sent by its headers (RFC 3834 Auto-Submitted, Precedence: bulk):
+        # a ticket update or a newsletter that reads like minutes is not minutes (the
+        # service's router never takes it for minutes either). A list's copy of minutes
+        # ("Precedence: list") is still minutes as a document.
+        machine = machine_headers(parsed) not in (None, "Precedence: list")
         is_minutes = not machine and (
             bool(mail._.mt_is_minutes)
             or (
                 mail.cats.get("minutes", 0.0) >= STRUCTURED_MINUTES
-                and _items_under_their_heading(prepared.candidates, kinds)
+                and (
+                    _MINUTES_SUBJECT.search(fold(parsed.subject)) is not None
+                    or _items_under_their_heading(prepared.candidates, kinds)
+                )
             )
         )
         items: list[ExtractedItem] = []

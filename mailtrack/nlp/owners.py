@@ -90,7 +90,7 @@ _HANDLE_LIST = re.compile(
     rf"^\W{{0,3}}(?P<who>{_MENTION}(?:{_BETWEEN_MENTIONS}@[A-Za-z][\w.-]*"
     rf"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’-]+)?)+)"
 )
-_TOPIC = re.compile(r"^[^:]{2,40}:\s+(?=\S)")
+_TOPIC = re.compile(r"^[^:]{2,40}:\s+(?=\S)|^[^:–—-]{2,40}\s[-–—]\s+(?=\S)")
 _CLAUSE = re.compile(r"(?:;|\.)\s+|,\s+(?=[A-ZÁÉÍÓÚÑ])")
 _LEADING_LABEL = re.compile(rf"^\s*(?P<who>{_TITLE}{_LIST})\s*(?::|\s[-–—]\s)\s*\S")
 _LEAD_IN = re.compile(

@@ -189,9 +189,10 @@ class PeopleIndex:
             found = self.by_initials(mention)
             if found:
                 return found
-        office = _key(mention, titles=False)
-        if office in self.offices:
-            return set(self.forms[office])
+        if self.offices:
+            office = _key(mention, titles=False)
+            if office in self.offices:
+                return set(self.forms[office])
         key = _key(mention)
         if not key:
             return set()
@@ -254,7 +255,7 @@ class PeopleIndex:
         if not self.offices:
             return None
         start = _ARTICLES.sub("", fold(text[:120]).lstrip(" -*•"))
-        words = re.findall(r"[\w.'-]+", start)
+        words = _OFFICE_WORD.findall(start)
         for office in self.offices:
             if start.startswith(office) and start[len(office) : len(office) + 1] in (" ", ","):
                 return office
@@ -319,6 +320,7 @@ _WORD_INITIALS = frozenset(
 )
 
 
+_OFFICE_WORD = re.compile(r"[\w.'-]+")
 _DIMINUTIVE = re.compile(r"(?P<stem>[a-z]{3,6}?)(?:ito|ita|chi|cho|ie|i|y)")
 
 

@@ -106,6 +106,25 @@ def test_machine_mail_that_reads_like_minutes_is_not_minutes(
     assert extractor.extract(person, date(2026, 11, 26)).is_minutes is True
 
 
+@pytest.mark.parametrize(
+    ("subject", "names_minutes"),
+    [
+        ("Acta reunión Comisión Directiva PyAr AC 10/05/2016", True),
+        ("Minutes - Board meeting 12 May", True),
+        ("Minutas del comité", True),
+        ("Re: Acta de la reunión", False),  # an answer to the minutes
+        ("Fwd: Minutes", False),
+        ("Factura de mayo", False),
+        ("Reactivación del proyecto", False),  # "acta" inside a word
+    ],
+)
+def test_a_subject_that_names_the_minutes(subject: str, names_minutes: bool) -> None:
+    from mailtrack.nlp.dates import fold
+    from mailtrack.nlp.extract import _MINUTES_SUBJECT
+
+    assert (_MINUTES_SUBJECT.search(fold(subject)) is not None) is names_minutes
+
+
 def test_quoted_older_minutes_yield_nothing(extractor: Extractor) -> None:
     body = (
         "Gracias, Ana. Lo reviso y te digo.\n\n"

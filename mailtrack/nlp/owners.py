@@ -91,7 +91,16 @@ _HANDLE_LIST = re.compile(
     rf"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’-]+)?)+)"
 )
 _TOPIC = re.compile(r"^[^:]{2,40}:\s+(?=\S)|^[^:–—-]{2,40}\s[-–—]\s+(?=\S)")
-_CLAUSE = re.compile(r"(?:;|\.)\s+|,\s+(?=[A-ZÁÉÍÓÚÑ])")
+_CLAUSE = re.compile(
+    r"(?:;|\.)\s+|,\s+(?:(?:so|and|but|then|y|pero|entonces|as[ií] que)\s+)?(?=[A-ZÁÉÍÓÚÑ])"
+)
+# Words that commit the subject to doing something, near the end of a subject match.
+_COMMITS = re.compile(
+    r"\b(?:will|shall|to\s+[a-z]|is going to|are going to|agreed to|volunteered|owns|"
+    r"se encarga|se compromete|se ocupa|queda encargad|qued[oó] en|va a|van a)\b|'ll\b|"
+    r"\b[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b",
+    re.IGNORECASE,
+)
 _LEADING_LABEL = re.compile(rf"^\s*(?P<who>{_TITLE}{_LIST})\s*(?::|\s[-–—]\s)\s*\S")
 _LEAD_IN = re.compile(
     r"^(?:quedamos en que|se acord[oó] que|se acuerda que|acordamos que|se decidi[oó] que|"
@@ -112,6 +121,7 @@ _SUBJECT_VERB = re.compile(
     r"(?:se encarga|se encargar[aá]n?|se compromete|se comprometen|"
     r"will|'ll|to\s+[a-z]|shall|is going to|are going to|agreed to|agrees to|volunteered to|owns|"
     r"takes|se ocupa|se ocupar[aá]n?|queda encargad|quedan encargad|har[aá]n?\b|"
+    r"qued[oó] en|quedaron en|qued[oó] de|"  # "Guada quedó en averiguar"
     r"[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b|"
     r"[a-záéíóúñ]+(?:a|e)\b|[a-záéíóúñ]+[ae]n\b|[a-z]+s\b)",  # "Juanchi y Ceci arman"
 )
@@ -122,6 +132,12 @@ _OBJECT_VERB_NAME = re.compile(
     r"\b(?:[Ll]o|[Ll]a|[Ll]os|[Ll]as|[Ll]e|[Ll]es)\s+"
     r"(?:[a-záéíóúñ]+(?:a|e|an|en|ará|erá|irá|arán|erán|irán))\s+"
     rf"(?P<who>(?:el\s+|la\s+)?{_CAPITAL}(?:\s+{_CAPITAL})?(?:\s+(?:y|e)\s+{_CAPITAL})?)"
+)
+# The doer of a passive: "será aportada por Paco", "serán repartidos por Inmaculada",
+# "will be circulated by the Clerk".
+_PASSIVE_AGENT = re.compile(
+    r"\b(?:ser[aá]n?|ser[aá]n|will be|shall be|to be)\s+[a-záéíóúñ]+\s+(?:por|by)\s+"
+    rf"(?P<who>(?:(?:el|la|the)\s+)?{_CAPITAL}(?:\s+{_CAPITAL})?(?:\s+(?:y|e|and)\s+{_CAPITAL})?)"
 )
 _IS_CONTRACTED = re.compile(r"^([A-ZÁÉÍÓÚÑ][a-záéíóúñ]{1,20})['’]s\s+(?=\w+ing\b|going\b)")
 _TIME = r"\[?\d{1,2}:\d{2}(?:\s?[AaPp]\.?[Mm]\.?)?\]?"
@@ -291,22 +307,33 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     # A subject stands near its clause's start: a bounded look at the first clauses keeps a
     # candidate of a megabyte (a pasted log with no line breaks) linear.
     starts += [clause.end() for clause in islice(_CLAUSE.finditer(body), MAX_CLAUSES)]
+    # A clause that commits ("Elena will add", "Dev will pull") names the owner before one
+    # that only reports ("Jordan worried about...; Elena will add an upgrade section").
+    weak: Owners | None = None
     for start in starts:
         clause = _LEAD_IN.sub("", body[start : start + 300], count=1)
         # "Omar's calling the company": that "'s" is "is", not a possessive.
         subject = _SUBJECT_VERB.match(_IS_CONTRACTED.sub(r"\1 is ", clause, count=1))
         if subject:
             found = resolve(subject.group("who"), "subject")
-            if found:
+            if found and _COMMITS.search(clause[subject.end("who") : subject.end() + 10]):
                 return found
+            weak = weak or found
         office = people.office_at_start(clause)
         if office:
             found = resolve(office, "subject")
             if found:
                 return found
+    if weak:
+        return weak
     inverted = _OBJECT_VERB_NAME.search(body)
     if inverted:
         found = resolve(inverted.group("who"), "subject")
+        if found:
+            return found
+    passive = _PASSIVE_AGENT.search(body)
+    if passive:
+        found = resolve(passive.group("who"), "subject")
         if found:
             return found
     if _EVERYONE_FIRST.match(body):

@@ -125,6 +125,14 @@ def owners(text: str, **fields: object) -> tuple[tuple[str, ...], str | None]:
             ("benjamin.toro@cliente.test", "ksingh@board.test"),
         ),
         ("#accion mkowal renueva el VPS antes del 30", ("mkowal@project.test",)),
+        ("1 carretilla grande será aportada por Benja", ("benjamin.toro@cliente.test",)),
+        ("The minutes will be circulated by Kiran Singh", ("ksingh@board.test",)),
+        ("Benja quedó en averiguar con el proveedor", ("benjamin.toro@cliente.test",)),
+        # the clause that commits names the owner, not the one that reports
+        (
+            "Bob worried about the upgrade; Benja will add a section.",
+            ("benjamin.toro@cliente.test",),
+        ),
     ],
 )
 def test_owner_written_in_every_form_is_found(text: str, expected: tuple[str, ...]) -> None:

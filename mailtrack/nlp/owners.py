@@ -92,7 +92,8 @@ _HANDLE_LIST = re.compile(
 )
 _TOPIC = re.compile(r"^[^:]{2,40}:\s+(?=\S)|^[^:–—-]{2,40}\s[-–—]\s+(?=\S)")
 _CLAUSE = re.compile(
-    r"(?:;|\.)\s+|,\s+(?:(?:so|and|but|then|y|pero|entonces|as[ií] que)\s+)?(?=[A-ZÁÉÍÓÚÑ])"
+    r"(?:;|\.)\s+|,\s+(?:(?:so|and|but|then|y|pero|entonces|as[ií] que)\s+)?(?=[A-ZÁÉÍÓÚÑ])|"
+    r"\):\s+(?=[A-ZÁÉÍÓÚÑ@])"  # "#1901 (docs: async examples): Daniel will update"
 )
 # Words that commit the subject to doing something, near the end of a subject match.
 _COMMITS = re.compile(

@@ -118,6 +118,10 @@ class PeopleIndex:
         for piece in pieces:
             if len(piece) >= 3 and not piece.isdigit():
                 self._add(piece, email)
+        for nickname in _NICKNAME_IN_DISPLAY.findall(person.name):
+            # "Mª Luisa (Marisa) Gracia": the name the minutes will use.
+            if fold(nickname) not in _DEPARTMENTS and role_of(nickname) is None:
+                self._add(fold(nickname), email)
         words = _WORD.findall(_TITLES.sub("", fold(_clean_display(person.name))))
         words = [word for word in words if not word.isdigit()]
         if not words and len(pieces) >= 2:
@@ -294,8 +298,11 @@ class PeopleIndex:
             found |= {email for email, first in self.firsts.items() if first == full.split()[0]}
         if found:
             return found
-        if len(key) >= shortest:
+        if len(key) >= shortest or (len(key) == 3 and key.isalpha() and key not in _SHORT_WORDS):
+            # "Eze" for Ezequiel, "Pao" for Paola: three letters only when one name starts so.
             found = {email for email, first in self.firsts.items() if first.startswith(key)}
+            if len(key) < shortest and len(found) > 1:
+                found = set()
         diminutive = _DIMINUTIVE.fullmatch(key)
         if not found and diminutive:
             # "Tomi" for Tomás, "Juanchi" for Juan, "Benjy" for Benjamin: only when the stem
@@ -322,6 +329,24 @@ _WORD_INITIALS = frozenset(
 
 _OFFICE_WORD = re.compile(r"[\w.'-]+")
 _DIMINUTIVE = re.compile(r"(?P<stem>[a-z]{3,6}?)(?:ito|ita|chi|cho|ie|i|y)")
+
+
+# Three-letter words that start names ("con" Consuelo, "the" Theo, "mar" Marta): never
+# taken for a short form.
+_SHORT_WORDS = frozenset(
+    "con los las les del por que una uno mas sin sus nos era ese esa eso asi muy mal par"
+    " mar sol luz pan vez mes dia ano hoy ayer van dan dar hay son fue ver tal cal"
+    " the and for but not all any can has had was are you our its who why how now new"
+    " old one two due per via etc see may let get set put run ask add end top".split()
+)
+_NICKNAME_IN_DISPLAY = re.compile(r"\((?P<nick>[A-ZÁÉÍÓÚÑ][a-záéíóúñ]{2,15})\)")
+# What a display name puts in brackets that is not what people call its owner.
+_DEPARTMENTS = frozenset(
+    "legal finance finanzas ventas sales marketing compras purchasing support soporte admin"
+    " externo externa external consultor consultora contractor proveedor vendor client"
+    " cliente guest invitado invitada personal private work trabajo casa home office oficina"
+    " operaciones operations calidad quality seguridad security sistemas systems".split()
+)
 
 
 def _clean_display(name: str) -> str:
@@ -367,12 +392,14 @@ _ROLE_NOTE = re.compile(
 
 
 _ROLE_LINE = re.compile(
-    r"^\W{0,3}(?P<role>[A-ZÁÉÍÓÚÑa-záéíóúñ][\w ]{2,30}?)\W{0,3}:\s*(?P<name>[A-ZÁÉÍÓÚÑ][\w'’.-]+"
+    r"^\W{0,3}(?P<role>[A-ZÁÉÍÓÚÑa-záéíóúñ][\w -]{2,30}?)\W{0,3}:\s*(?P<name>[A-ZÁÉÍÓÚÑ][\w'’.-]+"
     r"(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})"
     # what may follow the name: "(Grupo Municipal Independiente)", ", que da fe del acto."
-    r"(?:\s*\([^()\n]{1,60}\)|,[^\n:]{1,60})?\s*$",
+    r"(?:\s*\([^()\n]{1,60}\)|,[^\n:]{1,60})?[.;]?\s*$",
     re.MULTILINE,
 )
+# Several fields on one line: "Presidente: D. José Luis Pastor (2.º A). Vicepresidenta: ..."
+_NEXT_FIELD = re.compile(r"(?<=[.;)])\s+(?=[A-ZÁÉÍÓÚÑ][\w -]{2,30}:\s)")
 
 
 # "Chairs: Maren Holt, Ade Ogunleye", "Co-chairs: A and B", "Coordinadores: X y Z".
@@ -427,7 +454,7 @@ def roles_in(text: str, people: PeopleIndex) -> dict[str, str]:
         emails = people.resolve_full_name(name)
         if len(emails) == 1:
             found.setdefault(role, next(iter(emails)))
-    for match in _ROLE_LINE.finditer(text[:20_000]):
+    for match in _ROLE_LINE.finditer(_NEXT_FIELD.sub("\n", text[:20_000])):
         emails = people.resolve_full_name(match.group("name"))
         role = match.group("role").strip()
         if len(emails) == 1 and len(role.split()) <= 3 and not people.resolve(role):

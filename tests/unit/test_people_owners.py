@@ -526,3 +526,51 @@ def segment_line(line: str) -> Candidate:
     from mailtrack.nlp.segment import segment
 
     return segment(line + "\n")[0]
+
+
+def test_short_forms_a_display_name_or_three_letters_give() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("ezequiel@red.test", "Ezequiel Roldán"),
+            Participant("mlgracia@ampa.test", "Mª Luisa (Marisa) Gracia"),
+            Participant("pleon@firm.test", "Pablo León (Legal)"),
+            Participant("dpark@orm.test", "Daniel Park"),
+            Participant("con@coop.test", "Consuelo Vidal"),
+        ],
+        "dpark@orm.test",
+    )
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "actions", "bullet"), people).emails
+
+    assert who("Eze consigue el permiso de la Municipalidad") == ("ezequiel@red.test",)
+    assert who("Marisa enviará un último recordatorio") == ("mlgracia@ampa.test",)
+    assert who("Legal revisará las cláusulas") == ()  # a department in brackets is no name
+    assert who("Con el club hablamos el lunes") == ()  # a word, not Consuelo
+    assert who("#1901 (docs: async examples outdated): Daniel will update them") == (
+        "dpark@orm.test",
+    )
+
+
+def test_several_offices_on_one_attendance_line() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("fincas.ortega@adm.test", "Ramón Ortega"),
+            Participant("jlpastor@correo.test", "José Luis Pastor"),
+            Participant("merche@correo.test", "Mercedes Alcaraz"),
+        ],
+        "fincas.ortega@adm.test",
+    )
+    text = (
+        "Presidente: D. José Luis Pastor (2.º A). Vicepresidenta: Dña. Mercedes Alcaraz (5.º C).\n"
+        "Secretario-administrador: D. Ramón Ortega (Administraciones Ortega).\n"
+    )
+    for role, email in roles_in(text, people).items():
+        people.add_alias(role, email)
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "actions", "prose"), people).emails
+
+    assert who("El presidente hablará con el titular del local.") == ("jlpastor@correo.test",)
+    assert who("La vicepresidenta llamará al seguro.") == ("merche@correo.test",)
+    assert who("El administrador presentará la solicitud.") == ("fincas.ortega@adm.test",)

@@ -234,7 +234,7 @@ def mail_text(prepared: Prepared) -> str:
         *_mail_shape(prepared, sample),
     ]
     subject = prepared.parsed.subject
-    if re.match(r"^\s*(?:re|rv|fw|fwd|aw)\s*:", subject, re.IGNORECASE):
+    if _ANSWER_SUBJECT.match(subject):
         marks.append("MTRESUBJ")
     # Subject words become features of their own: "acta" in a subject says more than in a body.
     marks.extend(f"SUBJ{word}" for word in re.findall(r"[a-z]+", fold(subject)))
@@ -259,9 +259,12 @@ STRUCTURED_MINUTES = 0.5
 _ITEM_HEADINGS = frozenset({"actions", "decisions"})
 # ... and so do minutes whose subject says they are: "Acta reunión Comisión Directiva",
 # "Minutes - Board meeting 12 May" (not a reply or a forward: "Re: Acta" answers one).
-_MINUTES_SUBJECT = re.compile(
-    r"^(?!\s*(?:re|rv|fw|fwd|aw|tr)\s*:).*\b(?:acta|actas|minutes|minuta|minutas)\b"
-)
+_ANSWER_SUBJECT = re.compile(r"^\s*(?:re|rv|fw|fwd|aw|tr)\s*:", re.IGNORECASE)
+_MINUTES_SUBJECT = re.compile(r"\b(?:acta|actas|minutes|minuta|minutas)\b")
+
+
+def _subject_names_minutes(subject: str) -> bool:
+    return not _ANSWER_SUBJECT.match(subject) and bool(_MINUTES_SUBJECT.search(fold(subject)))
 
 
 def _items_under_their_heading(candidates: tuple[Candidate, ...], kinds: list[str]) -> bool:
@@ -313,7 +316,7 @@ class Extractor:
             or (
                 mail.cats.get("minutes", 0.0) >= STRUCTURED_MINUTES
                 and (
-                    _MINUTES_SUBJECT.search(fold(parsed.subject)) is not None
+                    _subject_names_minutes(parsed.subject)
                     or _items_under_their_heading(prepared.candidates, kinds)
                 )
             )

@@ -403,11 +403,10 @@ _NEXT_FIELD = re.compile(r"(?<=[.;)])\s+(?=[A-ZÁÉÍÓÚÑ][\w -]{2,30}:\s)")
 
 
 # "Chairs: Maren Holt, Ade Ogunleye", "Co-chairs: A and B", "Coordinadores: X y Z".
+_FULL_NAME = r"[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3}"
 _SHARED_ROLE_LINE = re.compile(
-    r"^\W{0,3}(?P<role>(?:co-?)?[A-Za-záéíóúñ]{3,20}s)\W{0,3}:\s*"
-    r"(?P<names>[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3}"
-    r"(?:\s*(?:,|&|\band\b|\by\b|\be\b)\s*[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+){0,3})+)"
-    r"\s*$",
+    rf"^\W{{0,3}}(?P<role>(?:co-?)?[A-Za-záéíóúñ]{{3,20}}s)\W{{0,3}}:\s*"
+    rf"(?P<names>{_FULL_NAME}(?:\s*(?:,|&|\band\b|\by\b|\be\b)\s*{_FULL_NAME})+)\s*$",
     re.MULTILINE,
 )
 

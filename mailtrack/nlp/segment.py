@@ -682,9 +682,7 @@ def segment(text: str) -> list[Candidate]:
                 )
                 index += 1
             continue
-        chat = (
-            _CHAT.match(stripped) or _CHAT_AFTER.match(stripped) or _CHAT_TELEGRAM.match(stripped)
-        )
+        chat = chat_line or _CHAT_AFTER.match(stripped) or _CHAT_TELEGRAM.match(stripped)
         if chat:
             builder.flush()
             groups = chat.groupdict()

@@ -131,6 +131,11 @@ class _Converter(HTMLParser):
                 self.lists[-1][0] += 1
             indent = "  " * max(len(self.lists) - 1, 0)
             self.write(indent + marker)
+        elif tag == "dd":
+            # A definition list of who does what: "<dt>Luis</dt><dd>Negociar...</dd>" reads
+            # "Luis:" over "  - Negociar...", as a person writing it in plain text would.
+            self.flush()
+            self.write("  - ")
         elif tag == "tr":
             self.flush()
             self.cells = []
@@ -184,6 +189,11 @@ class _Converter(HTMLParser):
         elif tag == "pre":
             self.flush()
             self.pre = max(self.pre - 1, 0)
+        elif tag == "dt":
+            term = "".join(self.current).rstrip()
+            if term.strip() and not term.endswith((":", ".", "?", "!")):
+                self.current = [term, ":"]
+            self.flush()
         elif tag == "p":
             self.blank()
         elif tag in _BLOCK or tag == "li":

@@ -476,7 +476,12 @@ def _label_signature(lines: list[str], labels: list[Kind]) -> None:
     while last and len(last) <= 6 and last[0] - 1 in own[-8:]:
         last.insert(0, last[0] - 1)
     block = [lines[i] for i in last]
-    named = 2 <= len(block) <= 6 and pat.name_line(block[0], min_words=2)
+    # "Ana García" over anything, or a first name over a title ("Rafa" over "Secretario de
+    # la Banda de Sóller").
+    named = 2 <= len(block) <= 6 and (
+        pat.name_line(block[0], min_words=2)
+        or (pat.name_line(block[0]) and pat.title_line(block[1]))
+    )
     if named and _signature_block(block, True):
         if pat.title_line(block[1]) or pat.contact_line(block[1]):
             _mark(labels, last[0])
@@ -492,7 +497,11 @@ def _mark(labels: list[Kind], start: int) -> None:
 
 
 def _signature_block(block: list[str], name_first: bool) -> bool:
-    """Whether lines read as name, title and contact lines, perhaps ending with a motto."""
+    """Whether lines read as name, title and contact lines, perhaps ending with a motto;
+    a "--" between them ("Saludos," "--" "Daniela Ochoa" "Directora de Cuentas") is theirs."""
+    block = [line for line in block if not pat.SIGNATURE_DASHES.match(line.strip())]
+    if not block:
+        return False
     first = block[0]
     detail = pat.title_line(first) or pat.contact_line(first)
     if len(block) > 8 or not (pat.name_line(first) or (detail and not name_first)):

@@ -24,7 +24,13 @@ from mailtrack.nlp import pipelines
 from mailtrack.nlp.dates import due_date, find_dates, fold
 from mailtrack.nlp.features import classifier_text, document_context, label_kind, neighbour_marks
 from mailtrack.nlp.language import guess_language
-from mailtrack.nlp.owners import NOBODY, Owners, find_owners, strip_lead_in
+from mailtrack.nlp.owners import (
+    NOBODY,
+    Owners,
+    find_owners,
+    names_participant,
+    strip_lead_in,
+)
 from mailtrack.nlp.people import (
     Participant,
     PeopleIndex,
@@ -170,7 +176,7 @@ def prepare(
         # Manager will send..." is then the organizer.
         for role in signature_roles(parsed.text, parsed.sender.name):
             people.add_alias(role, parsed.sender.email)
-    candidates = tuple(segment(text))
+    candidates = tuple(segment(text, person=lambda name: names_participant(name, people)))
     owners = tuple(find_owners(candidate, people) for candidate in candidates)
     context = document_context(candidates)
     neighbours = neighbour_marks(candidates)

@@ -98,7 +98,13 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"maybe|could|might|suggested|proposed|proposal|propuesta|se plantea|se propone|"
             r"lo vemos|revisit|to be discussed|a debatir|sin acuerdo|no consensus|not settled|"
             r"stays open|queda abierto|pendiente de decidir|no se decidio|no lo cerramos|"
-            r"para la proxima)\b"
+            r"para la proxima|"
+            # said to be undecided: "we liked the idea but nothing was decided", "the motion
+            # failed 2-3", "no se decidió nada"
+            r"nothing (?:was )?decided|not (?:yet )?(?:decided|agreed)|no decision|undecided|"
+            r"no se (?:decidio|acordo) nada|no (?:lo )?decidimos|nada decidido|no hubo acuerdo|"
+            r"(?:motion|it) failed|failed for lack|no takers|update only|"
+            r"se somete(?:n)? a votacion)\b"
         ),
     ),
 )

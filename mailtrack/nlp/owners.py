@@ -66,9 +66,17 @@ _EXPLICIT = [
     # "Se faculta al Presidente y a la Secretaria..." (later in a decision's text it is
     # another item the decision leads to, not the decision's owner).
     re.compile(
-        r"^\W{0,3}(?i:se\s+(?:encomienda|encarga|faculta|autoriza|delega|mandata|comisiona|designa))"
+        r"^\W{0,3}(?i:se\s+(?:encomienda|encarga|faculta|autoriza|delega|mandata|comisiona|designa|"
+        r"instruye|(?:le\s+|les\s+)?(?:pide|solicita))|"
+        # the infinitive of a resolution: "Encargar a la Tesorera la contratación de..."
+        r"(?:encargar|encomendar|facultar|autorizar|delegar|mandatar|comisionar|instruir|designar))"
         rf"\s+(?:a\s+l[oa]s?\s+|al\s+|a\s+)(?P<who>{_TITLE}{_NAMES}"
         rf"(?:\s*(?:,|\by\b|\be\b)\s*(?:a\s+l[oa]s?\s+|al\s+|a\s+)?{_TITLE}{_NAMES})*)",
+    ),
+    # "Council directed the City Administrator to bring back options", "asked Tom to draft"
+    re.compile(
+        r"\b(?i:directed|instructed|asked|requested|authori[sz]ed|tasked|appointed|invited)\s+"
+        rf"(?P<who>{_TITLE}{_LIST})\s+to\s+(?!the\b|a\b|an\b|be\b)[a-z]"
     ),
     # "Tarea → Ana" names the doer after the arrow; "Javi → llamar al técnico" before it.
     re.compile(rf"^\W{{0,3}}(?P<who>{_TITLE}{_LIST})\s*(?:→|->|=>)\s*(?=[a-záéíóúñ])"),
@@ -76,10 +84,12 @@ _EXPLICIT = [
 ]
 _TRAILING = re.compile(
     rf"(?:\((?P<paren>{_TITLE}{_LIST}|[^()]{{2,40}})\)|\[(?P<bracket>{_TITLE}{_LIST})\]|"
-    rf"\s[-–—]\s*(?P<dash>{_TITLE}{_LIST})"
-    # "Calibración del CTD — Tobías, antes del 28/02": the date after the owner
-    rf"(?:,\s*(?:para|antes|hasta|en|by|before|due|until|within|asap)\b[^()\[\]–—]{{0,40}})?)"
-    rf"\s*[.;]?\s*$"
+    rf"(?:\s[-–—]\s*(?P<dash>{_TITLE}{_LIST})|:\s*(?P<colon>{_TITLE}{_LIST}))"
+    # "Calibración del CTD — Tobías, antes del 28/02", "Reportar a mantenimiento...: Édison,
+    # mañana": the date after the owner
+    r"(?:,\s*(?:para|antes|hasta|en|by|before|due|until|within|asap|mañana|hoy|tomorrow|today|"
+    r"next|pr[oó]xim[oa]|this|este|esta)\b[^()\[\]–—]{0,40})?)"
+    r"\s*[.;]?\s*$"
 )
 _HANDLE = re.compile(r"(?<![\w.])@(?P<who>[A-Za-z][\w.-]*[A-Za-z0-9])")
 # "@wkhan and @pbarros", "@lucy + @maya", "@Laia Casals @Marta Puig" (a mention with the
@@ -190,7 +200,7 @@ _NOT_NAMES = frozenset(
         "they he she i you our all everyone todos nadie nobody tbd tbc n/a na pending pendiente "
         "done hecho ok si sí no and or also then next new old item items action actions acción "
         "acciones tarea tareas decision decisión owner responsable due fecha status estado "
-        "team equipo everyone".split()
+        "team equipo everyone info fyi noted".split()
     )
 )
 
@@ -227,6 +237,10 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     cell = candidate.cells.get("owner")
     if cell:
         return resolve(cell, "table") or Owners((), _external(cell), "table")
+    if candidate.group:  # "Luis:" heading his tasks
+        found = resolve(candidate.group, "label")
+        if found:
+            return found
     for pattern in _EXPLICIT:
         for match in pattern.finditer(text):
             found = resolve(match.group("who"), "explicit")
@@ -245,12 +259,24 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
         if found:
             return found
     trailing = _TRAILING.search(text)
-    if trailing and (
-        _VOTE.search(trailing.group(0)) or _VOTE_BEFORE.search(text[: trailing.start()][-40:])
+    if (
+        trailing
+        and (
+            _VOTE.search(trailing.group(0))
+            or _VOTE_BEFORE.search(text[: trailing.start()][-40:])
+            # "Present: Ana, Luis" is a field; "Investigar los accidentes...: Luz Ángela" a task
+            or (trailing.group("colon") and not _TASK_BEFORE_COLON.search(text[: trailing.start()]))
+        )
     ):
         trailing = None
     if trailing:
-        who = trailing.group("paren") or trailing.group("bracket") or trailing.group("dash") or ""
+        who = (
+            trailing.group("paren")
+            or trailing.group("bracket")
+            or trailing.group("dash")
+            or trailing.group("colon")
+            or ""
+        )
         found = resolve(who, "trailing")
         if found:
             return found
@@ -397,6 +423,9 @@ def _resolve(
             continue
         else:
             found = people.resolve(name, short_prefix=short_prefix)
+        inner = _BRACKETED_NAME.search(name) if len(found) != 1 else None
+        if inner:  # "IRTA (Anna)": the person of an organisation
+            found = people.resolve(inner.group(1))
         if len(found) != 1:
             # "Juan Pérez (Legal)" or "Ana García, project lead": try the leading words
             # ("yo preparamos" is the writer); "GW Transit comms team" is a team, not
@@ -416,6 +445,17 @@ def _resolve(
             if email not in emails:
                 emails.append(email)
     return Owners(tuple(emails), None, how) if emails else None
+
+
+# A task before "...: Édison, mañana": four words or more, no field of its own before, and
+# ending in a lowercase word or a number ("Chairs: Mare", "Prepared by: Marc" are fields).
+_TASK_BEFORE_COLON = re.compile(r"^[^:]*\w+\s+\S+\s+\S+\s+(?:\d+|(?!by\b)[a-záéíóúñü]\S*)$")
+_BRACKETED_NAME = re.compile(r"\(\s*([^()]{2,40}?)\s*\)?\s*$")
+
+
+def names_participant(text: str, people: PeopleIndex) -> bool:
+    """Whether ``text`` is only a name (or names) of participants: "Luis", "Yo", "Ana y Juan"."""
+    return _resolve(text, people, "label") is not None
 
 
 def _shared_office(name: str, people: PeopleIndex) -> tuple[str, ...]:

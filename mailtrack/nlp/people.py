@@ -15,6 +15,7 @@ wrong person to confirm.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,19 @@ _TITLES = re.compile(
     r"profe|concejal|concejala)\.?\s+",
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
+
+
+def name_fold(text: str) -> str:
+    """``text`` folded for names: lowercase, no accents of any language ("Berić" is "beric",
+    "Zoë" is "zoe", "Ødegaard" is "odegaard"), as people type them and addresses spell them."""
+    folded = fold(text)
+    if folded.isascii():
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded.translate(_LETTERS))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 # Short forms that are not a prefix of the full name (facts about names, ES and EN).
 _NICKNAME_TABLE = (
     "pepe=jose paco=francisco pancho=francisco curro=francisco nacho=ignacio lola=dolores "
@@ -121,8 +135,8 @@ class PeopleIndex:
         for nickname in _NICKNAME_IN_DISPLAY.findall(person.name):
             # "Mª Luisa (Marisa) Gracia": the name the minutes will use.
             if fold(nickname) not in _DEPARTMENTS and role_of(nickname) is None:
-                self._add(fold(nickname), email)
-        words = _WORD.findall(_TITLES.sub("", fold(_clean_display(person.name))))
+                self._add(name_fold(nickname), email)
+        words = _WORD.findall(_TITLES.sub("", name_fold(_clean_display(person.name))))
         words = [word for word in words if not word.isdigit()]
         if not words and len(pieces) >= 2:
             words = [piece for piece in pieces if piece.isalpha()]
@@ -258,7 +272,7 @@ class PeopleIndex:
         if any: a role written with its qualifier, which a name pattern does not read."""
         if not self.offices:
             return None
-        start = _ARTICLES.sub("", fold(text[:120]).lstrip(" -*•"))
+        start = _ARTICLES.sub("", name_fold(text[:120]).lstrip(" -*•"))
         words = _OFFICE_WORD.findall(start)
         for office in self.offices:
             if start.startswith(office) and start[len(office) : len(office) + 1] in (" ", ","):
@@ -375,7 +389,7 @@ _INNER_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w{2})")
 
 def _key(text: str, titles: bool = True) -> str:
     """``text`` as the index keys it: folded, without articles and (with ``titles``) a title."""
-    folded = _INNER_APOSTROPHE.sub("", fold(text).strip().strip(".,:;()[]*_\"'"))
+    folded = _INNER_APOSTROPHE.sub("", name_fold(text).strip().strip(".,:;()[]*_\"'"))
     folded = _ARTICLES.sub("", folded)
     if titles:
         folded = _TITLES.sub("", folded)
@@ -426,9 +440,20 @@ def shared_roles(text: str, people: PeopleIndex) -> None:
             people.groups[_key(match.group("role"))] = tuple(next(iter(e)) for e in found)
 
 
+# "Jelena Berić (JBE)", "Daniel Petrovic (DP, Hutchins Built)": initials declared in brackets.
+_BRACKETED_INITIALS = re.compile(
+    r"(?P<name>[A-ZÁÉÍÓÚÑ][\w'’-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’-]+){1,3})\s*\((?P<short>[A-Z]{2,4})[),]"
+)
+
+
 def table_initials(text: str, people: PeopleIndex) -> None:
-    """Initials an attendance table gives beside a name ("| Olu Adeyemi | OAD | Brightline |"):
-    working-group minutes then write "OAD to send the venue details"."""
+    """Initials an attendance table gives beside a name ("| Olu Adeyemi | OAD | Brightline |")
+    or a list in brackets ("Jelena Berić (JBE)"): working-group minutes then write "OAD to
+    send the venue details"."""
+    for match in _BRACKETED_INITIALS.finditer(text[:20_000]):
+        emails = people.resolve_full_name(match.group("name"))
+        if len(emails) == 1:
+            people.add_alias(match.group("short"), next(iter(emails)))
     for line in text[:20_000].splitlines():
         if line.count("|") < 2:
             continue
@@ -464,6 +489,7 @@ def roles_in(text: str, people: PeopleIndex) -> dict[str, str]:
             continue
         email = next(iter(emails))
         for role in re.split(r"\s*(?:,|;|/|\by\b|\band\b)\s*", match.group("role")):
-            if 3 <= len(role) <= 40 and not re.search(r"\d", role):
+            # "with Zoë (Shreya Iyer, Zoë Laurent)" names people, not Zoë's roles.
+            if 3 <= len(role) <= 40 and not re.search(r"\d", role) and not people.resolve(role):
                 found.setdefault(role.strip(), email)
     return found

@@ -51,7 +51,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "decisions",
         re.compile(
-            r"\b(?:acuerdos?|acordado|acordamos|definimos|decidimos|resolvimos|lo que se decidio|"
+            r"\b(?:acuerdos?|acordado|acordamos|definimos|decidimos|resolvimos|se decidio|se acordo|"
             r"where we landed|what we decided|we decided|we agreed|settled|"
             r"decisiones|decision|decisiones tomadas|resoluciones|"
             r"resolucion|resuelto|se acuerda|se resuelve|puntos acordados|aprobado|aprobaciones|"
@@ -65,7 +65,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:tareas|tarea|acciones|accion|action items?|actions?|ais|a\.i\.s?|"
             r"proximos pasos|siguientes pasos|pasos a seguir|next steps|compromisos|pendientes|"
             r"to-?dos?|por hacer|follow-?ups?|seguimiento|encargos|asignaciones|assignments|"
-            r"responsables|who does what|quien hace que|homework|deberes|owners?)\b"
+            r"responsables|who does what|quien hace que|homework|deberes|owners?|open items)\b"
         ),
     ),
     (

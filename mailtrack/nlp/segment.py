@@ -14,6 +14,7 @@ incoming mail, so what is learned is what is met.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailtrack.nlp.dates import fold
@@ -35,15 +36,18 @@ class Candidate:
     speaker: str | None = None  # "Geoffrey: I'll open a PR" -> Geoffrey
     cells: dict[str, str] = field(default_factory=dict)  # table: role -> cell text
     order: int = 0
+    group: str | None = None  # who a heading or a parent entry names: "Luis:" over his tasks
 
 
 _BULLET = re.compile(
-    r"^(?P<indent>\s*)(?P<marker>[-*•·–—+▪►➢✓✔→]|\d{1,3}[.)](?!\d)|\(?\d{1,3}\)|[a-zA-Z][.)](?=\s)|\((?:[a-zA-Z]|[ivx]{2,4})\)|"
+    r"^(?P<indent>\s*)(?P<marker>(?:[-*•·–—+▪►➢✓✔→◦●○■▸▶➡⁃]|📌|👉|🔹|🔸|🔷|🔶)\ufe0f?|\d{1,3}[.)](?!\d)|\(?\d{1,3}\)|[a-zA-Z][.)](?=\s)|\((?:[a-zA-Z]|[ivx]{2,4})\)|"
     r"\[[ xX✓✔]?\]|☐|☑|☒|✅|⬜|🔲)\s+(?P<rest>.*\S)"
 )
-# Action-log codes at the start of a line: "CA-1  ...", "26/31  ...", "18.1 | ...", "A3: ...".
+# Action-log codes at the start of a line: "CA-1  ...", "26/31  ...", "18.1 | ...", "A3: ...",
+# "22-1  ..." (meeting 22, action 1).
 _CODE = re.compile(
-    r"^(?P<indent>\s*)(?P<marker>[A-Z]{1,4}-?\d{1,3}(?:\.\d{1,3})?|\d{1,4}[/.]\d{1,3}):?\s{1,}(?P<rest>\S.*)$"
+    r"^(?P<indent>\s*)(?P<marker>[A-Z]{1,4}-?\d{1,3}(?:\.\d{1,3})?|\d{1,4}[/.]\d{1,3}|"
+    r"\d{1,3}-\d{1,3}(?=\s{2}|\t)):?\s{1,}(?P<rest>\S.*)$"
 )
 _DASH_COLUMNS = re.compile(r"^\s*-{2,}(?:\s+-{2,})+\s*$")
 _CHECK = re.compile(r"^(?P<box>\[[ xX✓✔]?\]|☐|☑|☒|✅|⬜|🔲)\s*(?P<rest>.*)$")
@@ -178,6 +182,70 @@ def _is_table_row(line: str) -> bool:
 
 
 _TITLE_WORDS = re.compile(r"\b(?:minutes|acta)\b")
+
+# The owner and date of the entry above, on a line of their own: "Owner - Luis. Due next
+# meeting", "|  | Action by: SM  Date: 25 Aug", "Responsable: Ana · Plazo: 15/12".
+_FIELD_NAME = re.compile(
+    r"(?:^|(?<=[\s.;,·]))(?P<name>action by|owners?|responsables?|responsible|resp\.|resp|"
+    r"assigned to|asignad[oa] a|encargad[oa]|who|qui[eé]n|due(?: date)?|date|"
+    r"fecha(?: l[ií]mite)?|plazo|deadline|by when|cu[aá]ndo)(?P<sep>\s*:\s*|\s+[-–—]\s+|\s+)",
+    re.IGNORECASE,
+)
+
+
+def _field_line(line: str) -> dict[str, str] | None:
+    """The owner (and date) a line gives and nothing else; None for any other line."""
+    if len(line) > 160:
+        return None
+    text = re.sub(r"\s{2,}", " ", line.replace("|", " ")).strip(" *_>")
+    found = list(_FIELD_NAME.finditer(text))
+    if not found or found[0].start() != 0 or not found[0].group("sep").strip():
+        return None
+    fields: dict[str, str] = {}
+    for here, after in zip(found, [*found[1:], None], strict=True):
+        role = _role_of(here.group("name"))
+        value = text[here.end() : after.start() if after else len(text)].strip(" .;,·")
+        if role not in ("owner", "due") or role in fields or len(value) > 60:
+            return None
+        fields[role] = value
+    if "owner" not in fields or fields["owner"].count(",") >= 2:
+        return None  # "Who: Marcus, Jenna, Rafael, me" lists who came
+    # "Action by: -  Date: -": a row that gives nobody and no date.
+    return {role: value for role, value in fields.items() if any(c.isalnum() for c in value)}
+
+
+# A name alone on its line, a participant's: "Luis:", "**Freddy**", "### Ana García".
+_NAME_HEADING = re.compile(r"^[^\W\d][\w'’.@-]*(?:\s+[^\W\d][\w'’.@-]*){0,3}$")
+
+
+_SALUTATION = re.compile(
+    r"^(?:estimad[oa]s?|querid[oa]s?|apreciad[oa]s?|hola|buen[oa]s?|dear|hi|hello|hey|"
+    r"greetings|good|senor[ae]s|srs|sres)\b"
+)
+
+
+def _person_heading(
+    line: str, next_line: str, person: Callable[[str], bool], alone: bool = True
+) -> str | None:
+    """The participant a line names when it only names them, over their tasks; a bare
+    name ("Kim Tran") only ``alone`` (after a blank line) and over a list."""
+    stripped = line.strip()
+    marked = (
+        stripped.endswith((":", "："))
+        or _BOLD_LINE.match(stripped)
+        or _MD_HEADING.match(stripped)
+        or (alone and _BULLET.match(next_line) and not stripped.endswith("."))
+    )
+    if not marked or len(stripped) > 48 or not next_line.strip():
+        return None
+    name = heading_text(plain(stripped))
+    if _SALUTATION.match(fold(name)):
+        return None  # "Estimados Matías y Constanza:" greets them
+    if not _NAME_HEADING.match(name) or section_kind(name) != "other":
+        return None
+    return name if person(name) else None
+
+
 # "Asistentes: Ana, Luis", "Apologies: Fr. Liam Doherty", "Next meeting: 20 May".
 _FIELD = re.compile(r"^\W{0,3}(?P<name>[^\W\d][\w ]{1,30}?)\W{0,3}:\s*\S")
 _FIELD_KINDS = frozenset({"attendance", "agenda", "next_meeting"})
@@ -342,17 +410,22 @@ class _Builder:
         self.paragraph: list[str] = []
         self.table_roles: list[str | None] | None = None
         # Open list items by indent: a bullet with children ("* Action item review" over
-        # "  * Johan: ... Done.") names the section of its children.
-        self.parents: list[tuple[int, str]] = []
+        # "  * Johan: ... Done.") names the section of its children, "- Luis:" their owner.
+        self.parents: list[tuple[int, str, str | None]] = []
         # An agenda or an attendance list ends with its block: what follows a blank line
         # is the body of the minutes unless it goes on with the same list.
         self.block_closed = False
         self.list_number = 0
+        # A participant's name heading the lines below it ("Luis:", "**Freddy**", a <dt>):
+        # their tasks. It ends at the next heading, name, or blank line after its lines.
+        self.group: str | None = None
+        self.heading_at = -1  # the line of the last heading
 
     def emit(self, candidate: Candidate) -> None:
         candidate.text = _clean(candidate.text)
         if len(candidate.text) >= 3 and any(char.isalpha() for char in candidate.text):
             candidate.order = len(self.candidates)
+            candidate.group = candidate.group or self.group
             self.candidates.append(candidate)
 
     def set_heading(self, text: str) -> None:
@@ -363,10 +436,13 @@ class _Builder:
         self.parents = []
         self.block_closed = False
         self.list_number = 0
+        self.group = None
 
     def close_block(self) -> None:
         """A blank line: an agenda or attendance list that has lines has ended its block."""
         self.flush()
+        if self.group and self.candidates and self.candidates[-1].group == self.group:
+            self.group = None
         if self.kind in _LIST_SECTIONS and (
             self.candidates and self.candidates[-1].section == self.heading
         ):
@@ -398,10 +474,25 @@ class _Builder:
         """The section kind of a list item at ``indent``: its parent item's, when it names one."""
         while self.parents and self.parents[-1][0] >= indent:
             self.parents.pop()
-        for _, kind in reversed(self.parents):
+        for _, kind, _ in reversed(self.parents):
             if kind not in ("other", "none"):
                 return kind
         return self.kind
+
+    def nested_group(self) -> str | None:
+        """Whom the open parent entries name ("- Luis:" over his tasks), if any."""
+        for _, _, group in reversed(self.parents):
+            if group:
+                return group
+        return self.group
+
+    def attach_fields(self, fields: dict[str, str]) -> bool:
+        """Give the entry just above the owner and date of a line that only has those."""
+        last = self.candidates[-1] if self.candidates else None
+        if last is None or "owner" in last.cells:
+            return False
+        last.cells = {**fields, **last.cells}
+        return True
 
     def flush(self) -> None:
         if not self.paragraph:
@@ -534,8 +625,9 @@ def front_matter_end(lines: list[str]) -> int:
     return 0
 
 
-def segment(text: str) -> list[Candidate]:
-    """Candidate items of minutes ``text``, in order."""
+def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Candidate]:
+    """Candidate items of minutes ``text``, in order; ``person`` tells whether a name
+    alone on its line ("Luis:") is a participant's, heading their tasks."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     builder = _Builder()
     index = front_matter_end(lines)
@@ -558,6 +650,19 @@ def segment(text: str) -> list[Candidate]:
                 builder.close_block()
             index += 1
             continue
+        fields = _field_line(stripped)
+        if (
+            fields is not None
+            and index > 0
+            and lines[index - 1].strip()
+            and builder.heading_at != index - 1
+        ):
+            # "22-2 Submit a revised schedule" over "Owner - Luis. Due next meeting": the
+            # owner and date of the entry above, not an entry (nor a heading) of its own.
+            builder.flush()
+            if builder.attach_fields(fields):
+                index += 1
+                continue
         if _is_table_row(stripped):
             builder.flush()
             builder.table_row(stripped)
@@ -579,9 +684,31 @@ def segment(text: str) -> list[Candidate]:
             builder.set_heading(chat_line.group("rest").partition(" ")[2])
             index += 1
             continue
+        if person is not None and not chat_line and builder.kind not in _LIST_SECTIONS:
+            bullet = _BULLET.match(line)
+            named = _person_heading(
+                bullet.group("rest") if bullet else stripped,
+                next_line,
+                person,
+                alone=not bullet
+                and (index == 0 or not lines[index - 1].strip() or builder.heading_at == index - 1),
+            )
+            if named:
+                builder.flush()
+                if bullet:  # "- Luis:" with his tasks as its children
+                    indent = len(bullet.group("indent"))
+                    builder.nested_kind(indent)
+                    builder.parents.append((indent, "other", named))
+                else:
+                    builder.group = named
+                    builder.parents = []
+                    builder.heading_at = index
+                index += 1
+                continue
         if _is_heading(stripped, next_line) and not chat_line:
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
+            builder.heading_at = index - 1
             continue
         builder.leave_list_section(line)
         field_kind = _field_kind(stripped)
@@ -603,12 +730,19 @@ def segment(text: str) -> list[Candidate]:
             indent = len(bullet.group("indent"))
             rest = bullet.group("rest")
             index += 1
-            # Continuation lines: indented deeper than the marker, or wrapped text.
+            # Continuation lines: indented deeper than the marker, or wrapped text; one
+            # that only gives the entry's owner and date ("    Owner: Kim") goes to its cells.
+            entry_fields: dict[str, str] = {}
             while index < len(lines):
                 follow = lines[index]
                 if not follow.strip() or _BULLET.match(follow) or _is_table_row(follow.strip()):
                     break
                 follow_indent = len(follow) - len(follow.lstrip())
+                fields = _field_line(follow.strip()) if follow_indent > indent else None
+                if fields is not None and not entry_fields:
+                    entry_fields = fields
+                    index += 1
+                    continue
                 if follow_indent > indent or (
                     not rest.rstrip().endswith((".", ":", "!", "?"))
                     and follow.strip()[:1].islower()
@@ -632,12 +766,16 @@ def segment(text: str) -> list[Candidate]:
                 # the item's owner and date, written as its children.
                 last.cells = {**last.cells, role: field_line.group("value")}
                 continue
-            outer = builder.kind
+            outer, outer_group = builder.kind, builder.group
             builder.kind = builder.nested_kind(indent)
+            builder.group = builder.nested_group()
+            emitted = len(builder.candidates)
             builder.list_item(bullet.group("marker"), rest)
-            builder.kind = outer
+            builder.kind, builder.group = outer, outer_group
+            for candidate in builder.candidates[emitted:]:
+                candidate.cells = {**entry_fields, **candidate.cells}
             builder.parents.append(
-                (indent, section_kind(rest) if len(rest.split()) <= 6 else "other")
+                (indent, section_kind(rest) if len(rest.split()) <= 6 else "other", None)
             )
             continue
         code = _CODE.match(line)
@@ -649,7 +787,12 @@ def segment(text: str) -> list[Candidate]:
             # An action-log entry runs to the blank line or the next code, wrapped or not.
             while index < len(lines):
                 follow = lines[index]
-                if not follow.strip() or _CODE.match(follow) or _BULLET.match(follow):
+                if (
+                    not follow.strip()
+                    or _CODE.match(follow)
+                    or _BULLET.match(follow)
+                    or _field_line(follow.strip()) is not None
+                ):
                     break
                 rest += " " + follow.strip()
                 index += 1
@@ -759,6 +902,7 @@ def _starts_entry(line: str, code: bool = True) -> bool:
         or _MD_HEADING.match(stripped)
         or _BOLD_LINE.match(stripped)
         or _UNDERLINE.match(stripped)
+        or _field_line(stripped) is not None
     )
 
 

@@ -93,6 +93,20 @@ def test_html_keeps_lists_checkboxes_and_marks_quotes() -> None:
     assert quoted and all(line.startswith(">") for line in quoted)
 
 
+def test_a_definition_list_reads_as_names_over_their_entries() -> None:
+    html = (
+        "<dl><dt><b>Luis</b></dt><dd>Negociar el pago.</dd><dd>Actualizar la web.</dd>"
+        "<dt>Yo:</dt><dd>Hablar con la gerencia.</dd></dl>"
+    )
+    assert html_to_text(html).splitlines() == [
+        "Luis:",
+        "- Negociar el pago.",
+        "- Actualizar la web.",
+        "Yo:",
+        "- Hablar con la gerencia.",
+    ]
+
+
 def test_outlook_reply_header_quotes_everything_after_it() -> None:
     html = '<p>Confirmo el 1</p><div id="appendonsend"></div><hr><div id="divRplyFwdMsg">De: Actas</div><p>1. Punto</p>'
     lines = html_to_text(html).splitlines()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mailtrack.nlp.owners import find_owners
-from mailtrack.nlp.people import Participant, PeopleIndex, roles_in
-from mailtrack.nlp.segment import Candidate
+from mailtrack.nlp.people import Participant, PeopleIndex, roles_in, table_initials
+from mailtrack.nlp.segment import Candidate, segment
 
 PEOPLE = PeopleIndex.build(
     [
@@ -523,8 +523,6 @@ def test_i_in_a_chat_or_transcript_turn_is_its_speaker() -> None:
 
 
 def segment_line(line: str) -> Candidate:
-    from mailtrack.nlp.segment import segment
-
     return segment(line + "\n")[0]
 
 
@@ -574,3 +572,156 @@ def test_several_offices_on_one_attendance_line() -> None:
     assert who("El presidente hablará con el titular del local.") == ("jlpastor@correo.test",)
     assert who("La vicepresidenta llamará al seguro.") == ("merche@correo.test",)
     assert who("El administrador presentará la solicitud.") == ("fincas.ortega@adm.test",)
+
+
+def _owners_of(text: str, people: PeopleIndex) -> list[tuple[str, tuple[str, ...], str | None]]:
+    from mailtrack.nlp.owners import names_participant
+
+    found = segment(text, person=lambda name: names_participant(name, people))
+    return [(c.text, (o := find_owners(c, people)).emails, o.external) for c in found]
+
+
+SITE = PeopleIndex.build(
+    [
+        Participant("lortega@gc.test", "Luis Ortega"),
+        Participant("phale@district.test", "Patricia Hale"),
+        Participant("kim.tran@builder.test", "Kim Tran"),
+        Participant("sophie@studio.test", "Sophie Marchetti"),
+        Participant("ob@farmacia.test", "Oriana Bracho"),
+    ],
+    "ob@farmacia.test",
+)
+
+
+def test_a_name_heading_its_tasks_owns_them() -> None:
+    text = (
+        "Quién hace qué\n\n"
+        "Luis:\n- Negociar las condiciones de pago, antes del martes 15.\n"
+        "- Actualizar los horarios en la web.\n"
+        "**Kim Tran**\n- Order the formwork.\n"
+        "- Patricia:\n  - Confirm the delivery window.\n"
+        "Yo:\n- Hablar con la gerencia regional.\n\n"
+        "Ana Sosa:\n- Revisar el presupuesto.\n"  # not a participant: no owner from her name
+    )
+    assert _owners_of(text, SITE) == [
+        ("Negociar las condiciones de pago, antes del martes 15.", ("lortega@gc.test",), None),
+        ("Actualizar los horarios en la web.", ("lortega@gc.test",), None),
+        ("Order the formwork.", ("kim.tran@builder.test",), None),
+        ("Confirm the delivery window.", ("phale@district.test",), None),
+        ("Hablar con la gerencia regional.", ("ob@farmacia.test",), None),
+        ("Revisar el presupuesto.", (), None),
+    ]
+    # Under the name heading the section is still the one above it.
+    kinds = {c.section_kind for c in segment(text, person=lambda name: name == "Luis")}
+    assert "other" in kinds and "actions" in kinds
+
+
+def test_a_greeting_or_a_wrapped_name_heads_nothing() -> None:
+    text = (
+        "Estimados Luis y Patricia:\n"
+        "Les envío el acta de la reunión con las tareas.\n\n"
+        "1. Se aprueba el acta anterior con los cambios de\nHale.\n2. Se revisa la obra.\n"
+    )
+    assert all(owners == () for _, owners, _ in _owners_of(text, SITE))
+
+
+def test_a_line_that_only_gives_the_owner_and_date_belongs_to_the_entry_above() -> None:
+    text = (
+        "OPEN ITEMS\n"
+        "22-1  Respond to RFI-034 and RFI-036.\n      Owner - Architect. Due 7/24\n"
+        "22-2  Submit a revised schedule.\n      Owner - Luis. Due next meeting\n\n"
+        "No. | Item   | Discussion / Action\n"
+        "4a  |        | Issue revised balustrade drawings\n"
+        "    |        | Action by: SM  Date: 25 Aug\n"
+        "5   | Safety | No incidents this period.\n"
+        "    |        | Action by: -  Date: -\n\n"
+        "- Confirm the pour sequence\n    Owner: Kim Tran\n"
+    )
+    found = segment(text)
+    rows = [(c.text, c.cells.get("owner"), c.cells.get("due")) for c in found]
+    assert [row for row in rows if row[0] != "Discussion / Action"] == [
+        ("Respond to RFI-034 and RFI-036.", "Architect", "7/24"),
+        ("Submit a revised schedule.", "Luis", "next meeting"),
+        ("Issue revised balustrade drawings", "SM", "25 Aug"),
+        ("No incidents this period.", None, None),
+        ("Confirm the pour sequence", "Kim Tran", None),
+    ]
+    assert all(c.section_kind == "actions" for c in found[:2])
+    # An attendance line after a title is no owner of the title.
+    title = segment("SPRINT 31 RETRO - Fri Apr 17\nWho: Marcus, Jenna, Rafael, me\n")
+    assert all("owner" not in c.cells for c in title)
+
+
+def test_an_owner_after_a_colon_ends_a_task_and_a_person_in_brackets_of_their_body() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("edison@lacteos.test", "Édison Cárdenas"),
+            Participant("apuigvert@irta.test", "Anna Puigvert"),
+            Participant("marubio@agrotec.test", "Miguel Ángel Rubio"),
+        ],
+        "edison@lacteos.test",
+    )
+
+    def who(line: str, cells: dict[str, str] | None = None) -> tuple[str, ...]:
+        candidate = Candidate(line, None, "actions", "bullet", cells=cells or {})
+        return find_owners(candidate, people).emails
+
+    assert who("Reportar a mantenimiento el cambio de las cortinas: Édison, mañana.") == (
+        "edison@lacteos.test",
+    )
+    assert who("Chairs: Anna") == ()  # a field, not a task's owner
+    assert who("x", {"owner": "IRTA (Anna) y Agrotec (Miguel Ángel)"}) == (
+        "apuigvert@irta.test",
+        "marubio@agrotec.test",
+    )
+
+
+def test_names_with_accents_of_any_language_and_initials_declared_in_brackets() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("jelena.beric@tc.test", "Jelena Berić"),
+            Participant("zoe.laurent@tc.test", "Zoë Laurent"),
+            Participant("shreya.iyer@tc.test", "Shreya Iyer"),
+            Participant("ole@tc.test", "Ole Ødegaard"),
+        ],
+        "ole@tc.test",
+    )
+    assert people.resolve("Beric") == people.resolve("Berić") == {"jelena.beric@tc.test"}
+    assert people.resolve("Zoe") == people.resolve("Zoë") == {"zoe.laurent@tc.test"}
+    assert people.resolve("Odegaard") == {"ole@tc.test"}
+    text = "Presenter: Jelena Berić (JBE)\nwith Zoë (Shreya Iyer, Zoë Laurent)\n"
+    table_initials(text, people)
+    assert "Shreya Iyer" not in roles_in(text, people)
+    assert people.resolve("JBE") == {"jelena.beric@tc.test"}
+    # Names in brackets after a name are other people, not the first one's roles.
+    assert people.resolve("Shreya Iyer") == {"shreya.iyer@tc.test"}
+
+
+def test_a_resolution_that_entrusts_or_a_body_that_directs_names_the_doer() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("tesoreria@colegio.test", "Tesorería"),
+            Participant("dmueller@city.test", "Dana Mueller"),
+            Participant("cfeeney@lit.test", "Carol Feeney"),
+            Participant("wachebe@lit.test", "Will Achebe"),
+            Participant("president@lit.test", "Lena Gallo"),
+        ],
+        "president@lit.test",
+    )
+    for role, email in roles_in("City Administrator: Dana Mueller\n", people).items():
+        people.add_alias(role, email)
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "decisions", "prose"), people).emails
+
+    assert who("Encargar a la Tesorera la contratación de la auditoría.") == (
+        "tesoreria@colegio.test",
+    )
+    assert who("Council directed the City Administrator to bring back options.") == (
+        "dmueller@city.test",
+    )
+    assert who("The President appointed Ms. Feeney and Mr. Achebe to draft a plan.") == (
+        "cfeeney@lit.test",
+        "wachebe@lit.test",
+    )
+    assert who("Solicitar a Gestión Humana el presupuesto para botas.") == ()

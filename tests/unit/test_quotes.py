@@ -287,6 +287,20 @@ def test_dash_dash_signature_but_not_a_setext_heading() -> None:
     assert trim(minutes).text == minutes
 
 
+def test_a_signature_with_its_dashes_after_a_closing_or_a_first_name_over_a_title() -> None:
+    closing = (
+        "Quedamos así.\n\nSaludos,\n--\nDaniela Ochoa\nDirectora de Cuentas | Agencia Maguey\n"
+    )
+    assert trim(closing).text == "Quedamos así."
+    named = "Un abrazo,\nAndrés Felipe\n--\nAndrés Felipe Ríos\nCoordinador de voluntariado\n"
+    assert trim("Nos vemos el sábado.\n" + named).text == "Nos vemos el sábado."
+    titled = "Nos vemos el martes.\n\nRafa\nSecretario de la Banda de Sóller\n"
+    assert trim(titled).text == "Nos vemos el martes."
+    # A task under a first name is no title: it stays.
+    minutes = "Tareas del mes.\n\nRafa\nRevisar las partituras nuevas antes del martes\n"
+    assert trim(minutes).text == minutes.strip()
+
+
 def test_postscript_after_a_signature_stays_own() -> None:
     body = "Confirmo.\n\nSaludos,\nAna\n\nPD: el punto 2 lo hablamos."
     assert "PD: el punto 2" in trim(body).text

@@ -21,6 +21,8 @@ from mailtrack.nlp.segment import segment, sentences
         ("**Tareas asignadas**", "actions"),
         ("Next steps:", "actions"),
         ("Compromisos", "actions"),
+        ("OPEN ITEMS", "actions"),
+        ("Qué se decidió", "decisions"),
         ("Revisión de tareas anteriores", "review"),
         ("Previous action items", "review"),
         ("Orden del día", "agenda"),

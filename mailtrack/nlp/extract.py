@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -338,6 +338,14 @@ class Extractor:
                 named = owners.emails and owners.how in NAMED_OWNER
                 kind = "action" if predicted == "decision" and named else predicted
                 items.append(self._item(len(items) + 1, candidate, owners, kind, prepared))
+        deadline = _deadline_for_all(prepared)
+        if deadline:
+            # "Antes del domingo dejar finalizadas todas las tareas": the date of every
+            # action that names none of its own.
+            items = [
+                replace(item, due=deadline) if item.kind == "action" and not item.due else item
+                for item in items
+            ]
         sender = parsed.sender.email if parsed.sender else None
         return Extraction(
             parsed.message_id,
@@ -370,6 +378,23 @@ class Extractor:
             due=due,
             section=candidate.section,
         )
+
+
+# A line that sets the date of all the tasks at once.
+_ALL_TASKS = re.compile(
+    r"\b(?:todas las (?:tareas|acciones)|todos los (?:pendientes|compromisos|encargos)|"
+    r"all (?:the |of the |our )?(?:tasks|actions|action items|open actions))\b"
+)
+
+
+def _deadline_for_all(prepared: Prepared) -> date | None:
+    """The date a line gives every task ("all actions to be completed by Friday"), if any."""
+    for candidate in prepared.candidates:
+        if _ALL_TASKS.search(fold(candidate.text)):
+            found = due_date(candidate.text, prepared.reference, prepared.language)
+            if found:
+                return found
+    return None
 
 
 def item_text(candidate: Candidate, owners: Owners) -> str:

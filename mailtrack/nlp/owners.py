@@ -36,7 +36,10 @@ from mailtrack.nlp.segment import Candidate
 # Lowercase words are handles ("ebrandt") or offices written with an accent ("la
 # secretaría del consejo"); other accented words are verbs ("sugirió"), not names.
 _NAME = (
-    r"(?:@?[A-ZÁÉÍÓÚÑÜ][\w'’áéíóúñü.-]*|@[\w.-]+|[a-z][a-z0-9]{2,}(?:[._-][a-z0-9]+)?|"
+    # a handle in lowercase ("jsmith", "ana"), never a word that joins names ("and", "the")
+    r"(?:@?[A-ZÁÉÍÓÚÑÜ][\w'’áéíóúñü.-]*|@[\w.-]+|"
+    r"(?!(?:and|the|with|for|los|las|del|con|por|para|que|will|shall)\b)"
+    r"[a-z][a-z0-9]{2,}(?:[._-][a-z0-9]+)?|"
     r"administraci[oó]n|secretar[ií]a|direcci[oó]n|tesorer[ií]a|rector[ií]a|alcald[ií]a|"
     r"intervenci[oó]n|coordinaci[oó]n|personer[ií]a|yo|I|me)"
 )
@@ -66,7 +69,8 @@ _EXPLICIT = [
     # "Se faculta al Presidente y a la Secretaria..." (later in a decision's text it is
     # another item the decision leads to, not the decision's owner).
     re.compile(
-        r"^\W{0,3}(?i:se\s+(?:encomienda|encarga|faculta|autoriza|delega|mandata|comisiona|designa|"
+        # after a label of its own: "ACUERDO N° 043-2026-CDA: Encargar a la Tesorera..."
+        r"^(?:[^:\n]{1,40}:\s+)?\W{0,3}(?i:se\s+(?:encomienda|encarga|faculta|autoriza|delega|mandata|comisiona|designa|"
         r"instruye|(?:le\s+|les\s+)?(?:pide|solicita))|"
         # the infinitive of a resolution: "Encargar a la Tesorera la contratación de..."
         r"(?:encargar|encomendar|facultar|autorizar|delegar|mandatar|comisionar|instruir|designar))"
@@ -107,7 +111,8 @@ _CLAUSE = re.compile(
 )
 # Words that commit the subject to doing something, near the end of a subject match.
 _COMMITS = re.compile(
-    r"\b(?:will|shall|to\s+[a-z]|is going to|are going to|agreed to|volunteered|owns|"
+    r"^\s+to\s+[a-z]+\b|"  # "CDT and RWD to sort out", not "Priyanka wants to see"
+    r"\b(?:will|shall|is going to|are going to|agreed to|volunteered|owns|"
     r"se encarga|se compromete|se ocupa|queda encargad|qued[oó] en|va a|van a)\b|'ll\b|"
     r"\b[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b",
     re.IGNORECASE,
@@ -346,6 +351,8 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
             if found and _COMMITS.search(clause[subject.end("who") : subject.end() + 10]):
                 return found
             weak = weak or found
+            if found:
+                continue  # "CDT and RWD to sort out": not the office "CDT" alone
         office = people.office_at_start(clause)
         if office:
             found = resolve(office, "subject")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -72,6 +72,30 @@ def test_minutes_give_decisions_and_actions_with_owners_and_dates(extractor: Ext
     assert [i["number"] for i in data["items"]] == [1, 2, 3, 4, 5]
     assert data["items"][2]["text"].startswith("Reiniciar el servidor")
     assert data["items"][0]["section"] == "Acuerdos"
+
+
+def test_a_line_that_dates_all_the_tasks_dates_those_without_their_own(
+    extractor: Extractor,
+) -> None:
+    body = MINUTES_ES.replace(
+        "Un saludo,",
+        "Finalización:\n- Antes del domingo dejar finalizadas todas las tareas.\n\nUn saludo,",
+    ).replace(
+        "- Juan: reiniciar el servidor de staging el sábado.", "- Juan: reiniciar el servidor."
+    )
+    mail = ParsedMail.from_bytes(
+        make_mail(
+            sender="Ana García <ana@consultora.test>",
+            to="Juan Pérez <juan.perez@cliente.test>, Luis Ortega <lortega@cliente.test>",
+            subject="Acta reunión de seguimiento",
+            body=body,
+            date=datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+        )
+    )
+    result = extractor.extract(mail, date(2026, 11, 26))
+    dues = {item.text[:20]: item.due for item in result.items if item.kind == "action"}
+    assert dues["Reiniciar el servido"] == date(2026, 11, 29)  # the Sunday of "todas las tareas"
+    assert dues["Luis enviará la ofer"] == date(2026, 12, 15)  # its own date stays
 
 
 def test_a_thank_you_note_is_not_minutes(extractor: Extractor) -> None:

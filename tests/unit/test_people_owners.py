@@ -725,3 +725,28 @@ def test_a_resolution_that_entrusts_or_a_body_that_directs_names_the_doer() -> N
         "wachebe@lit.test",
     )
     assert who("Solicitar a Gestión Humana el presupuesto para botas.") == ()
+
+
+def test_several_doers_joined_by_and_before_to() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("camille@lql.test", "Camille Dupont"),
+            Participant("rowan@lql.test", "Rowan Whitfield"),
+            Participant("cllr.evans@cc.test", "Cllr Dafydd Evans"),
+            Participant("clerk@cc.test", "Gareth Pryce-Jones"),
+        ],
+        "clerk@cc.test",
+    )
+    table_initials("| Camille Dupont | CDT |\n| Rowan Whitfield | RWD |\n", people)
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "actions", "bullet"), people).emails
+
+    assert who("CDT and RWD to sort out repository permissions.") == (
+        "camille@lql.test",
+        "rowan@lql.test",
+    )
+    assert who("Cllr Evans and the Clerk to obtain quotes for the repairs.") == (
+        "cllr.evans@cc.test",
+        "clerk@cc.test",
+    )

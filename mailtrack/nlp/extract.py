@@ -39,7 +39,7 @@ from mailtrack.nlp.people import (
     table_initials,
 )
 from mailtrack.nlp.roles import role_of
-from mailtrack.nlp.segment import Candidate, segment, without_front_matter
+from mailtrack.nlp.segment import Candidate, field_kind, segment, without_front_matter
 
 MAIL_SAMPLE = 3000
 # Owner rules that name a responsible person outright (not "X will..." in running text).
@@ -332,7 +332,9 @@ class Extractor:
             for candidate, owners, predicted in zip(
                 prepared.candidates, prepared.owners, kinds, strict=True
             ):
-                if predicted == "none":
+                if predicted == "none" or field_kind(candidate.text) in _NEVER_ITEMS:
+                    # "Present: Deborah Kaplan, ..." and "Next meeting: 20 May" are fields
+                    # of the minutes, whatever their words.
                     continue
                 # Someone named as responsible makes it an action: a decision has no doer.
                 named = owners.emails and owners.how in NAMED_OWNER
@@ -380,6 +382,7 @@ class Extractor:
         )
 
 
+_NEVER_ITEMS = frozenset({"attendance", "next_meeting"})
 # A line that sets the date of all the tasks at once.
 _ALL_TASKS = re.compile(
     r"\b(?:todas las (?:tareas|acciones)|todos los (?:pendientes|compromisos|encargos)|"

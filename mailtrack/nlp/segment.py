@@ -251,7 +251,7 @@ _FIELD = re.compile(r"^\W{0,3}(?P<name>[^\W\d][\w ]{1,30}?)\W{0,3}:\s*\S")
 _FIELD_KINDS = frozenset({"attendance", "agenda", "next_meeting"})
 
 
-def _field_kind(stripped: str) -> str | None:
+def field_kind(stripped: str) -> str | None:
     """The section kind of a one-line field ("Apologies: Fr. Liam Doherty"), if it is one."""
     found = _FIELD.match(stripped)
     kind = section_kind(found.group("name")) if found else None
@@ -262,7 +262,7 @@ def _is_heading(line: str, next_line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped) > 90:
         return False
-    if _field_kind(stripped):
+    if field_kind(stripped):
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
@@ -711,12 +711,12 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
             builder.heading_at = index - 1
             continue
         builder.leave_list_section(line)
-        field_kind = _field_kind(stripped)
-        if field_kind:
+        one_field = field_kind(stripped)
+        if one_field:
             # "Present: Ana, Luis", "Apologies: Fr. Liam": a one-line field, not a heading
             # of what follows.
             builder.flush()
-            builder.emit(Candidate(stripped, builder.heading, field_kind, "prose"))
+            builder.emit(Candidate(stripped, builder.heading, one_field, "prose"))
             index += 1
             continue
         if stripped in ("-", "*", "•") and next_line.strip():

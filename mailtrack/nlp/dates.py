@@ -267,6 +267,7 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
         return []
     taken: list[tuple[int, int]] = []
     found: list[DateMention] = []
+    weekdays: set[int] = set()  # where the weekday mentions start
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(folded):
             start, end = match.span()
@@ -283,8 +284,33 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
             taken.append((start, end))
             cued = bool(_DUE_CUE.search(folded[max(0, start - 24) : start]))
             found.append(DateMention(start, end, text[start:end], value, cued))
+            if kind == "weekday":
+                weekdays.add(start)
     found.sort(key=lambda mention: mention.start)
-    return found
+    # "by Friday 4/10", "antes del viernes, 15/03": the weekday names the date that follows
+    # it; the two are one date, the written one, cued if either is.
+    merged: list[DateMention] = []
+    for mention in found:
+        before = merged[-1] if merged else None
+        if (
+            before is not None
+            and before.start in weekdays
+            and mention.start not in weekdays
+            and _WEEKDAY_GAP.fullmatch(folded[before.end : mention.start])
+        ):
+            merged[-1] = DateMention(
+                before.start,
+                mention.end,
+                text[before.start : mention.end],
+                mention.value,
+                before.cued or mention.cued,
+            )
+            continue
+        merged.append(mention)
+    return merged
+
+
+_WEEKDAY_GAP = re.compile(r"[\s,]*(?:the\s+|el\s+|de\s+)?")
 
 
 _NAME_AFTER = re.compile(r"\w+\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+")

@@ -101,6 +101,14 @@ def test_weekday_with_a_full_date_is_one_mention() -> None:
     assert [(m.text, m.value) for m in found] == [("Monday, December 8", date(2026, 12, 8))]
 
 
+def test_a_weekday_before_a_numeric_date_is_that_date_and_takes_its_cue() -> None:
+    text = "Draft the workbook - Owner - Aditi - by Friday 12/11"
+    assert due_date(text, THURSDAY, "en") == date(2026, 12, 11)
+    assert due_date("enviarlo antes del viernes, 11/12", THURSDAY, "es") == date(2026, 12, 11)
+    # Apart, they are two dates and the cued one wins.
+    assert due_date("by Friday; the review is 12/11", THURSDAY, "en") == date(2026, 11, 27)
+
+
 @pytest.mark.parametrize(
     "text", ["Plain ASCII Words", "Reunión del Comité", "ÁÉÍÓÚÜÑ àèìòù ª º", ""]
 )

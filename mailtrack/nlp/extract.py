@@ -143,7 +143,11 @@ def signature_roles(raw: str, name: str) -> list[str]:
         if (
             _SIGNATURE_ROLE.match(first)
             and len(first.split()) <= 5
-            and (role_of(first) or _TITLE_WORD.search(fold(first)))
+            and (
+                role_of(first)
+                or role_of(first.split()[-1])  # "Town Clerk, Town of Prairie Bluff"
+                or _TITLE_WORD.search(fold(first))
+            )
         ):
             found.append(first)
     return found

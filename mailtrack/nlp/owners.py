@@ -390,7 +390,8 @@ MAX_CLAUSES = 12
 # Someone addressed and asked: "Tomi, ¿podés...?", "Ana, can you send...", "Luis, please...".
 _VOCATIVE = re.compile(
     r"^\W{0,3}(?P<who>@?[A-ZÁÉÍÓÚÑ][\w'’.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'’.-]+)?)\s*,\s*"
-    r"(?:¿|(?i:can you|could you|would you|will you|please|pls|pod[eé]s|puedes|podr[ií]as|"
+    r"(?:¿|(?i:can you|could you|would you|will you|you take|you do|please|pls|pod[eé]s|puedes|"
+    r"podr[ií]as|t[uú] (?:te|me|nos|juntas|traes|haces|llevas|llamas|mandas|pasas|compras)|vos |"
     r"te encarg[aá]s|te animas|te anim[aá]s|me pas[aá]s|nos pas[aá]s|me mand[aá]s))"
 )
 _ME = frozenset({"yo", "me", "i", "myself", "mi", "moi"})

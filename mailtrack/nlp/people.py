@@ -38,6 +38,17 @@ _WORD = re.compile(r"[a-z0-9]+")
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
 
 
+# Titles of a calling in a display name, and how minutes then name their holder.
+_CALLINGS = {
+    "dr": ("doctor", "doctora"),
+    "dra": ("doctora", "doctor"),
+    "ing": ("ingeniero", "ingeniera"),
+    "arq": ("arquitecto", "arquitecta"),
+    "lic": ("licenciado", "licenciada"),
+}
+_CALLING = re.compile(r"^(dr|dra|ing|arq|lic)\.?\s+\w")
+
+
 def name_fold(text: str) -> str:
     """``text`` folded for names: lowercase, no accents of any language ("Berić" is "beric",
     "Zoë" is "zoe", "Ødegaard" is "odegaard"), as people type them and addresses spell them."""
@@ -136,6 +147,11 @@ class PeopleIndex:
             # "Mª Luisa (Marisa) Gracia": the name the minutes will use.
             if fold(nickname) not in _DEPARTMENTS and role_of(nickname) is None:
                 self._add(name_fold(nickname), email)
+        title = _CALLING.match(name_fold(_clean_display(person.name)))
+        if title:
+            # "Dr. Mario Barrios": minutes write "el doctor va a armar el protocolo".
+            for word in _CALLINGS[title.group(1)]:
+                self._add(word, email)
         words = _WORD.findall(_TITLES.sub("", name_fold(_clean_display(person.name))))
         words = [word for word in words if not word.isdigit()]
         if not words and len(pieces) >= 2:
@@ -194,7 +210,13 @@ class PeopleIndex:
                 self.forms[head].add(email)
         # "Secretario-Administrador" holds both roles; "secretaria del consejo" is a secretary.
         for part in re.split(r"\s*(?:-|/|\by\b|\band\b)\s*", key):
-            role = role_of(part) if part else None
+            words = part.split()
+            # "Town Clerk", "Strata Manager": an English office's head word comes last.
+            role = (
+                (role_of(part) or (role_of(words[-1]) if len(words) == 2 else None))
+                if part
+                else None
+            )
             if role:
                 self.roles[role].add(email)
 

@@ -31,6 +31,8 @@ gerente gerenta gerencia manager
 director directora direccion
 rector rectora rectoria principal
 decano decana decanato dean
+vicedecano vicedecana vicedecanato
+subdirector subdirectora subdireccion
 jefe jefa jefatura
 alcalde alcaldesa alcaldia mayor
 interventor interventora intervencion
@@ -53,10 +55,11 @@ _ROLE_WORD = "|".join(sorted(ROLE_OF, key=len, reverse=True))
 # obras", "del consejo", "académico"), never a capitalised word: that is a name.
 _ROLE = (
     # and an English office its kind before it: "City Clerk", "Meetings Administrator"
-    rf"(?P<role>(?:[A-Z][a-z]{{2,}}\s+)?(?i:{_ROLE_WORD})(?:-(?i:{_ROLE_WORD}))?"
+    rf"(?P<role>(?:[A-Z][a-z]{{2,}}[^\S\n]+)?(?i:{_ROLE_WORD})(?:-(?i:{_ROLE_WORD}))?"
     # an office's field may be capitalised: "Director of Services", "Concejala de Educación"
     # and name two: "Concejala de Festejos y Cultura", "delegada del comité de seguridad"
-    r"(?:\s+(?:de la|del|de|of the|of|y|and)\s+[A-Za-záéíóúñ][a-záéíóúñ]{2,}|\s+[a-z]{4,}){0,2})"
+    r"(?:[^\S\n]+(?:de la|del|de|of the|of|y|and)\s+[A-Za-záéíóúñ][a-záéíóúñ]{2,}|[^\S\n]+[a-z]{4,})"
+    r"{0,2})"
 )
 _ARTICLE = r"(?i:(?:el|la|the|our)\s+)"
 _TITLE = (
@@ -75,6 +78,10 @@ _DECLARED = (
     ),
     # "Ana Gil, tesorera," / "Ann Lee, treasurer." / "Dª Beatriz Sainz, Concejala de Festejos (PP)"
     re.compile(rf"{_NAME}\s*,\s*{_ARTICLE}?{_ROLE}\s*[,.;\n()]"),
+    # an attendance list in columns or with leaders: "Sra. Ximena Valdebenito Rojas
+    # Presidenta", "Dirección facultativa .... Beatriz Soler (arquitecta)"
+    re.compile(rf"{_NAME}[ \t]{{3,}}{_ROLE}[ \t]*(?:\n|$)"),
+    re.compile(rf"{_ROLE}[ \t]*\.{{2,}}[ \t]*{_TITLE}{_NAME}"),
 )
 _PRESIDES = re.compile(
     rf"\b(?i:preside|presidio|presidida por|presidido por|chaired by)\s+{_TITLE}{_NAME}"

@@ -419,6 +419,7 @@ class _Builder:
         # A participant's name heading the lines below it ("Luis:", "**Freddy**", a <dt>):
         # their tasks. It ends at the next heading, name, or blank line after its lines.
         self.group: str | None = None
+        self.group_lists: bool | None = None  # whether the group's first line is a list entry
         self.heading_at = -1  # the line of the last heading
 
     def emit(self, candidate: Candidate) -> None:
@@ -650,6 +651,15 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                 builder.close_block()
             index += 1
             continue
+        if builder.group is not None and not line.startswith((" ", "\t")):
+            # A name heads a list or lines of prose: a line of the other kind after them
+            # ("Priya to book the tent" after Marcus's bullets) is no longer theirs.
+            listed = bool(_BULLET.match(line))
+            if builder.group_lists is None:
+                builder.group_lists = listed
+            elif builder.group_lists and not listed:
+                builder.flush()
+                builder.group = None
         fields = _field_line(stripped)
         if (
             fields is not None
@@ -701,6 +711,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                     builder.parents.append((indent, "other", named))
                 else:
                     builder.group = named
+                    builder.group_lists = None
                     builder.parents = []
                     builder.heading_at = index
                 index += 1

@@ -372,3 +372,11 @@ def test_the_signature_says_which_office_the_organizer_holds() -> None:
         signature_roles("Regards,\nJanet Whitford\nCoastal Strata Ltd.\n", "Janet Whitford") == []
     )
     assert signature_roles("Janet Whitford\nStrata Manager\n", "Janet") == []  # one word: no name
+    # An English office ends with its head word: "Town Clerk" is the clerk.
+    town = "Janelle Fortin\nTown Clerk, Town of Prairie Bluff\nBox 190\n"
+    assert signature_roles(town, "Janelle Fortin") == ["Town Clerk"]
+    from mailtrack.nlp.people import Participant, PeopleIndex
+
+    people = PeopleIndex.build([Participant("jfortin@town.test", "Janelle Fortin")], None)
+    people.add_alias("Town Clerk", "jfortin@town.test")
+    assert people.resolve("the Clerk") == {"jfortin@town.test"}

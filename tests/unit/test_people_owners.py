@@ -600,7 +600,8 @@ def test_a_name_heading_its_tasks_owns_them() -> None:
         "- Actualizar los horarios en la web.\n"
         "**Kim Tran**\n- Order the formwork.\n"
         "- Patricia:\n  - Confirm the delivery window.\n"
-        "Yo:\n- Hablar con la gerencia regional.\n\n"
+        "Yo:\n- Hablar con la gerencia regional.\n"
+        "Patricia confirms the delivery date.\n\n"  # after the list: no longer the writer's
         "Ana Sosa:\n- Revisar el presupuesto.\n"  # not a participant: no owner from her name
     )
     assert _owners_of(text, SITE) == [
@@ -609,6 +610,7 @@ def test_a_name_heading_its_tasks_owns_them() -> None:
         ("Order the formwork.", ("kim.tran@builder.test",), None),
         ("Confirm the delivery window.", ("phale@district.test",), None),
         ("Hablar con la gerencia regional.", ("ob@farmacia.test",), None),
+        ("Patricia confirms the delivery date.", ("phale@district.test",), None),
         ("Revisar el presupuesto.", (), None),
     ]
     # Under the name heading the section is still the one above it.
@@ -750,3 +752,36 @@ def test_several_doers_joined_by_and_before_to() -> None:
         "cllr.evans@cc.test",
         "clerk@cc.test",
     )
+
+
+def test_offices_an_attendance_list_declares_in_columns_or_with_leaders_and_callings() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("xvaldebenito@apr.test", "Ximena Valdebenito"),
+            Participant("bsoler@df.test", "Beatriz Soler"),
+            Participant("jbegazo@fac.test", "Javier Begazo"),
+            Participant("mbarrios@salud.test", "Dr. Mario Barrios"),
+            Participant("secretario@apr.test", "Patricio Henríquez"),
+        ],
+        "secretario@apr.test",
+    )
+    text = (
+        "Asistentes:\n"
+        "  Sra. Ximena Valdebenito Rojas      Presidenta\n"
+        "  Dirección facultativa ..... Beatriz Soler (arquitecta)\n"
+        "- Lic. Javier Begazo Rivera, Vicedecano\n"
+    )
+    for role, email in roles_in(text, people).items():
+        people.add_alias(role, email)
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "actions", "prose"), people).emails
+
+    assert who("La Presidenta asistirá a la reunión de la mesa el lunes.") == (
+        "xvaldebenito@apr.test",
+    )
+    assert who("La dirección facultativa revisará el detalle de la escalera.") == (
+        "bsoler@df.test",
+    )
+    assert who("El Vicedecano coordinará los ponentes.") == ("jbegazo@fac.test",)
+    assert who("El doctor va a armar el protocolo.") == ("mbarrios@salud.test",)

@@ -270,7 +270,7 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
             _VOTE.search(trailing.group(0))
             or _VOTE_BEFORE.search(text[: trailing.start()][-40:])
             # "Present: Ana, Luis" is a field; "Investigar los accidentes...: Luz Ángela" a task
-            or (trailing.group("colon") and not _TASK_BEFORE_COLON.search(text[: trailing.start()]))
+            or (trailing.group("colon") and not _task_before_colon(text[: trailing.start()]))
         )
     ):
         trailing = None
@@ -455,9 +455,17 @@ def _resolve(
     return Owners(tuple(emails), None, how) if emails else None
 
 
-# A task before "...: Édison, mañana": four words or more, no field of its own before, and
-# ending in a lowercase word or a number ("Chairs: Mare", "Prepared by: Marc" are fields).
-_TASK_BEFORE_COLON = re.compile(r"^[^:]*\w+\s+\S+\s+\S+\s+(?:\d+|(?!by\b)[a-záéíóúñü]\S*)$")
+def _task_before_colon(before: str) -> bool:
+    """Whether what stands before "...: Édison, mañana" is a task: four words or more, no
+    field of its own, ending in a lowercase word or a number ("Chairs: Mare" and "Prepared
+    by: Marc" are fields)."""
+    words = before.split()
+    if ":" in before or len(words) < 4:
+        return False
+    last = words[-1]
+    return last.isdigit() or (last[:1].islower() and last != "by")
+
+
 _BRACKETED_NAME = re.compile(r"\(\s*([^()]{2,40}?)\s*\)?\s*$")
 
 

@@ -109,12 +109,18 @@ _CLAUSE = re.compile(
     r"(?:;|\.)\s+|,\s+(?:(?:so|and|but|then|y|pero|entonces|as[ií] que)\s+)?(?=[A-ZÁÉÍÓÚÑ])|"
     r"\):\s+(?=[A-ZÁÉÍÓÚÑ@])"  # "#1901 (docs: async examples): Daniel will update"
 )
+# A clause a conjunction opens without a comma: its subject counts only when it commits
+# ("close issue 72 but Tim Cole will add comments", "and Hadrien will open an issue"; not
+# "...and Derek reckons it's the valve").
+_CONJUNCTION = re.compile(
+    r"(?:^|\s)(?:but|pero|while|mientras|and|y|also|so|then|entonces)\s+(?=[A-ZÁÉÍÓÚÑ][a-záéíóúñ])"
+)
 # Words that commit the subject to doing something, near the end of a subject match.
 _COMMITS = re.compile(
     r"^\s+to\s+[a-z]+\b|"  # "CDT and RWD to sort out", not "Priyanka wants to see"
     r"\b(?:will|shall|is going to|are going to|agreed to|volunteered|owns|"
     r"se encarga|se compromete|se ocupa|queda encargad|qued[oó] en|va a|van a)\b|'ll\b|"
-    r"\b[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b",
+    r"\b(?!para\b)[a-záéíóúñ]+(?:r[aá]n?|ar[aá]|er[aá]|ir[aá])\b",  # a future, not "para"
     re.IGNORECASE,
 )
 _LEADING_LABEL = re.compile(rf"^\s*(?P<who>{_TITLE}{_LIST})\s*(?::|\s[-–—]\s)\s*\S")
@@ -339,10 +345,11 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     # A subject stands near its clause's start: a bounded look at the first clauses keeps a
     # candidate of a megabyte (a pasted log with no line breaks) linear.
     starts += [clause.end() for clause in islice(_CLAUSE.finditer(body), MAX_CLAUSES)]
+    strict = {joined.end() for joined in islice(_CONJUNCTION.finditer(body), MAX_CLAUSES)}
     # A clause that commits ("Elena will add", "Dev will pull") names the owner before one
     # that only reports ("Jordan worried about...; Elena will add an upgrade section").
     weak: Owners | None = None
-    for start in starts:
+    for start in sorted(set(starts) | strict):
         clause = _LEAD_IN.sub("", body[start : start + 300], count=1)
         # "Omar's calling the company": that "'s" is "is", not a possessive.
         subject = _SUBJECT_VERB.match(_IS_CONTRACTED.sub(r"\1 is ", clause, count=1))
@@ -350,6 +357,8 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
             found = resolve(subject.group("who"), "subject")
             if found and _COMMITS.search(clause[subject.end("who") : subject.end() + 10]):
                 return found
+            if start in strict and start not in starts:
+                continue
             weak = weak or found
             if found:
                 continue  # "CDT and RWD to sort out": not the office "CDT" alone

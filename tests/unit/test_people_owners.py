@@ -785,3 +785,22 @@ def test_offices_an_attendance_list_declares_in_columns_or_with_leaders_and_call
     )
     assert who("El Vicedecano coordinará los ponentes.") == ("jbegazo@fac.test",)
     assert who("El doctor va a armar el protocolo.") == ("mbarrios@salud.test",)
+
+
+def test_a_clause_a_conjunction_opens_names_its_doer_only_when_it_commits() -> None:
+    people = PeopleIndex.build(
+        [
+            Participant("tim.cole@w3c.test", "Tim Cole"),
+            Participant("hadrien@w3c.test", "Hadrien Gardeur"),
+            Participant("derek@farm.test", "Derek Hollings"),
+            Participant("chair@w3c.test", "Tzviya Siegman"),
+        ],
+        "chair@w3c.test",
+    )
+
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "other", "prose"), people).emails
+
+    assert who("close issue 72 but Tim Cole will add comments") == ("tim.cole@w3c.test",)
+    assert who("and Hadrien will open a new issue on how to do this") == ("hadrien@w3c.test",)
+    assert who("the trough by the top gate is leaking again and Derek reckons it's the valve") == ()

@@ -80,8 +80,9 @@ _DECLARED = (
     re.compile(rf"{_NAME}\s*,\s*{_ARTICLE}?{_ROLE}\s*[,.;\n()]"),
     # an attendance list in columns or with leaders: "Sra. Ximena Valdebenito Rojas
     # Presidenta", "Dirección facultativa .... Beatriz Soler (arquitecta)"
-    re.compile(rf"{_NAME}[ \t]{{3,}}{_ROLE}[ \t]*(?:\n|$)"),
-    re.compile(rf"{_ROLE}[ \t]*\.{{2,}}[ \t]*{_TITLE}{_NAME}"),
+    # (at a line's start: a pattern that opens with the role words, tried everywhere, is slow)
+    re.compile(rf"^[ \t*•-]*{_TITLE}{_NAME}[ \t]{{3,}}{_ROLE}[ \t]*$", re.MULTILINE),
+    re.compile(rf"^[ \t*•-]*{_ROLE}[ \t]*\.{{2,}}[ \t]*{_TITLE}{_NAME}", re.MULTILINE),
 )
 _PRESIDES = re.compile(
     rf"\b(?i:preside|presidio|presidida por|presidido por|chaired by)\s+{_TITLE}{_NAME}"

@@ -476,12 +476,9 @@ def _label_signature(lines: list[str], labels: list[Kind]) -> None:
     while last and len(last) <= 6 and last[0] - 1 in own[-8:]:
         last.insert(0, last[0] - 1)
     block = [lines[i] for i in last]
-    # "Ana García" over anything, or a first name over a title ("Rafa" over "Secretario de
-    # la Banda de Sóller").
-    named = 2 <= len(block) <= 6 and (
-        pat.name_line(block[0], min_words=2)
-        or (pat.name_line(block[0]) and pat.title_line(block[1]))
-    )
+    # A one-word first line is no name here: "Rechazo" over "Tesorera de la AMPA" is an
+    # answer and its writer's office, not a signature to drop.
+    named = 2 <= len(block) <= 6 and pat.name_line(block[0], min_words=2)
     if named and _signature_block(block, True):
         if pat.title_line(block[1]) or pat.contact_line(block[1]):
             _mark(labels, last[0])

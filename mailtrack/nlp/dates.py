@@ -267,7 +267,7 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
         return []
     taken: list[tuple[int, int]] = []
     found: list[DateMention] = []
-    weekdays: set[int] = set()  # where the weekday mentions start
+    weekdays: dict[int, int] = {}  # where the weekday mentions start -> end
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(folded):
             start, end = match.span()
@@ -285,7 +285,7 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
             cued = bool(_DUE_CUE.search(folded[max(0, start - 24) : start]))
             found.append(DateMention(start, end, text[start:end], value, cued))
             if kind == "weekday":
-                weekdays.add(start)
+                weekdays[start] = end
     found.sort(key=lambda mention: mention.start)
     # "by Friday 4/10", "antes del viernes, 15/03": the weekday names the date that follows
     # it; the two are one date, the written one, cued if either is.
@@ -294,7 +294,7 @@ def find_dates(text: str, reference: date, language: str) -> list[DateMention]:
         before = merged[-1] if merged else None
         if (
             before is not None
-            and before.start in weekdays
+            and weekdays.get(before.start) == before.end  # a weekday not merged yet
             and mention.start not in weekdays
             and _WEEKDAY_GAP.fullmatch(folded[before.end : mention.start])
         ):

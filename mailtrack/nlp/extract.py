@@ -336,9 +336,9 @@ class Extractor:
             for candidate, owners, predicted in zip(
                 prepared.candidates, prepared.owners, kinds, strict=True
             ):
-                if predicted == "none" or field_kind(candidate.text) in _NEVER_ITEMS:
-                    # "Present: Deborah Kaplan, ..." and "Next meeting: 20 May" are fields
-                    # of the minutes, whatever their words.
+                if predicted == "none" or _attendance_line(candidate.text):
+                    # "Present: Deborah Kaplan, Toshiaki Koike, ..." is a field of the
+                    # minutes, whatever the classifier makes of its many names.
                     continue
                 # Someone named as responsible makes it an action: a decision has no doer.
                 named = owners.emails and owners.how in NAMED_OWNER
@@ -386,7 +386,12 @@ class Extractor:
         )
 
 
-_NEVER_ITEMS = frozenset({"attendance", "next_meeting"})
+def _attendance_line(text: str) -> bool:
+    """A field of who came: "Present: A, B, C", "Apologies: Fr. Liam Doherty"; not
+    "Apologies: Kim will send her report" (a sentence after the field name)."""
+    return field_kind(text) == "attendance" and (text.count(",") >= 2 or len(text.split()) <= 5)
+
+
 # A line that sets the date of all the tasks at once.
 _ALL_TASKS = re.compile(
     r"\b(?:todas las (?:tareas|acciones)|todos los (?:pendientes|compromisos|encargos)|"
@@ -398,9 +403,15 @@ def _deadline_for_all(prepared: Prepared) -> date | None:
     """The date a line gives every task ("all actions to be completed by Friday"), if any."""
     for candidate in prepared.candidates:
         if _ALL_TASKS.search(fold(candidate.text)):
-            found = due_date(candidate.text, prepared.reference, prepared.language)
-            if found:
-                return found
+            # only a deadline ("antes del domingo", "by Friday"), never the date of a
+            # meeting ("review of all open actions from the 20 April meeting")
+            cued = [
+                mention
+                for mention in find_dates(candidate.text, prepared.reference, prepared.language)
+                if mention.cued
+            ]
+            if cued:
+                return cued[-1].value
     return None
 
 

@@ -80,7 +80,9 @@ _EXPLICIT = [
     # "Council directed the City Administrator to bring back options", "asked Tom to draft"
     re.compile(
         r"\b(?i:directed|instructed|asked|requested|authori[sz]ed|tasked|appointed|invited)\s+"
-        rf"(?P<who>{_TITLE}{_LIST})\s+to\s+(?!the\b|a\b|an\b|be\b)[a-z]"
+        # a few doers at most: an unbounded list would be retried from every "asked" on
+        rf"(?P<who>{_TITLE}{_NAMES}(?:\s*(?:,|\band\b|&)\s*(?:the\s+)?{_NAMES}){{0,3}})"
+        r"\s+to\s+(?!the\b|a\b|an\b|be\b)[a-z]"
     ),
     # "Tarea → Ana" names the doer after the arrow; "Javi → llamar al técnico" before it.
     re.compile(rf"^\W{{0,3}}(?P<who>{_TITLE}{_LIST})\s*(?:→|->|=>)\s*(?=[a-záéíóúñ])"),
@@ -248,8 +250,8 @@ def find_owners(candidate: Candidate, people: PeopleIndex) -> Owners:
     cell = candidate.cells.get("owner")
     if cell:
         return resolve(cell, "table") or Owners((), _external(cell), "table")
-    if candidate.group:  # "Luis:" heading his tasks
-        found = resolve(candidate.group, "label")
+    if candidate.group:  # "Luis:" heading his tasks; a decision under it stays a decision
+        found = resolve(candidate.group, "group")
         if found:
             return found
     for pattern in _EXPLICIT:
@@ -464,15 +466,20 @@ def _resolve(
     return Owners(tuple(emails), None, how) if emails else None
 
 
+# "...presentada por: Luis Pérez", "moved and seconded: Kim, Bob": who proposed, not who does.
+_AGENT_WORDS = frozenset({"by", "por", "of", "de", "del", "seconded", "moved", "from"})
+_VOTED = re.compile(r"\b(?:se aprueba|aprobad|approved|motion|mocion|moved|seconded|votaci)")
+
+
 def _task_before_colon(before: str) -> bool:
     """Whether what stands before "...: Édison, mañana" is a task: four words or more, no
     field of its own, ending in a lowercase word or a number ("Chairs: Mare" and "Prepared
     by: Marc" are fields)."""
     words = before.split()
-    if ":" in before or len(words) < 4:
+    if ":" in before or len(words) < 4 or _VOTED.search(fold(before)):
         return False
     last = words[-1]
-    return last.isdigit() or (last[:1].islower() and last != "by")
+    return last.isdigit() or (last[:1].islower() and fold(last) not in _AGENT_WORDS)
 
 
 _BRACKETED_NAME = re.compile(r"\(\s*([^()]{2,40}?)\s*\)?\s*$")

@@ -473,6 +473,8 @@ def table_initials(text: str, people: PeopleIndex) -> None:
     or a list in brackets ("Jelena Berić (JBE)"): working-group minutes then write "OAD to
     send the venue details"."""
     for match in _BRACKETED_INITIALS.finditer(text[:20_000]):
+        if match.group("short")[0] != name_fold(match.group("name"))[:1].upper():
+            continue  # "Juan Pérez (PSOE)": a party, not his initials
         emails = people.resolve_full_name(match.group("name"))
         if len(emails) == 1:
             people.add_alias(match.group("short"), next(iter(emails)))

@@ -187,7 +187,7 @@ _TITLE_WORDS = re.compile(r"\b(?:minutes|acta)\b")
 # meeting", "|  | Action by: SM  Date: 25 Aug", "Responsable: Ana · Plazo: 15/12".
 _FIELD_NAME = re.compile(
     r"(?:^|(?<=[\s.;,·]))(?P<name>action by|owners?|responsables?|responsible|resp\.|resp|"
-    r"assigned to|asignad[oa] a|encargad[oa]|who|qui[eé]n|due(?: date)?|date|"
+    r"assigned to|asignad[oa] a|encargad[oa]|due(?: date)?|date|"
     r"fecha(?: l[ií]mite)?|plazo|deadline|by when|cu[aá]ndo)(?P<sep>\s*:\s*|\s+[-–—]\s+|\s+)",
     re.IGNORECASE,
 )
@@ -492,6 +492,9 @@ class _Builder:
         last = self.candidates[-1] if self.candidates else None
         if last is None or "owner" in last.cells:
             return False
+        field = _FIELD.match(last.text)
+        if field and len(field.group("name").split()) <= 2:
+            return False  # "When: Tuesday 10am" is a field of its own, not a task
         last.cells = {**fields, **last.cells}
         return True
 

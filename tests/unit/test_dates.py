@@ -105,6 +105,9 @@ def test_a_weekday_before_a_numeric_date_is_that_date_and_takes_its_cue() -> Non
     text = "Draft the workbook - Owner - Aditi - by Friday 12/11"
     assert due_date(text, THURSDAY, "en") == date(2026, 12, 11)
     assert due_date("enviarlo antes del viernes, 11/12", THURSDAY, "es") == date(2026, 12, 11)
+    # A weekday joins the date right after it, once: "viernes 13/03, 20/03 y 27/03" is three.
+    found = find_dates("viernes 13/03, 20/03 y 27/03", date(2026, 3, 2), "es")
+    assert [m.value for m in found] == [date(2026, 3, 13), date(2026, 3, 20), date(2026, 3, 27)]
     # Apart, they are two dates and the cued one wins.
     assert due_date("by Friday; the review is 12/11", THURSDAY, "en") == date(2026, 11, 27)
 

@@ -98,6 +98,30 @@ def test_a_line_that_dates_all_the_tasks_dates_those_without_their_own(
     assert dues["Luis enviará la ofer"] == date(2026, 12, 15)  # its own date stays
 
 
+def test_only_a_deadline_dates_all_the_tasks_and_a_sentence_after_a_field_stays(
+    extractor: Extractor,
+) -> None:
+    from mailtrack.nlp.extract import _attendance_line
+
+    body = (
+        "Actions:\n- Review of all open actions from the 20 April meeting: done.\n"
+        "- Luis will book the room.\n"
+    )
+    mail = ParsedMail.from_bytes(
+        make_mail(
+            to="Juan Pérez <juan.perez@cliente.test>, Luis Ortega <lortega@cliente.test>",
+            subject="Minutes",
+            body=body,
+            date=datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+        )
+    )
+    result = extractor.extract(mail, date(2026, 11, 26), gate=False)
+    booked = [item for item in result.items if item.text.startswith("Luis will book")]
+    assert booked and booked[0].due is None  # a past meeting's date is no deadline
+    assert _attendance_line("Present: Deborah Kaplan, Toshiaki Koike, Laura Brady")
+    assert not _attendance_line("Apologies: Kim will send her report by Friday to everyone.")
+
+
 def test_a_thank_you_note_is_not_minutes(extractor: Extractor) -> None:
     mail = ParsedMail.from_bytes(
         make_mail(

@@ -804,3 +804,32 @@ def test_a_clause_a_conjunction_opens_names_its_doer_only_when_it_commits() -> N
     assert who("close issue 72 but Tim Cole will add comments") == ("tim.cole@w3c.test",)
     assert who("and Hadrien will open a new issue on how to do this") == ("hadrien@w3c.test",)
     assert who("the trough by the top gate is leaking again and Derek reckons it's the valve") == ()
+
+
+def test_review_cases_a_group_a_proposer_a_party_and_an_attendance_line() -> None:
+    from mailtrack.nlp.extract import NAMED_OWNER
+    from mailtrack.nlp.owners import names_participant
+
+    # A name heading its lines owns its tasks, but does not make a decision under it an
+    # action (a decision has no doer; "group" is not a named owner).
+    found = segment(
+        "Luis:\n- Se acuerda trasladar la feria a junio.\n",
+        person=lambda name: names_participant(name, SITE),
+    )
+    owners = find_owners(found[0], SITE)
+    assert owners.emails == ("lortega@gc.test",) and owners.how not in NAMED_OWNER
+    # Who proposed a motion is not who does it.
+    proposed = Candidate(
+        "Se aprueba por unanimidad la propuesta presentada por: Luis Ortega",
+        None,
+        "decisions",
+        "prose",
+    )
+    assert find_owners(proposed, SITE).emails == ()
+    # "(PSOE)" after a name is a party, not the person's initials.
+    people = PeopleIndex.build([Participant("jperez@ayto.test", "Juan Pérez")], None)
+    table_initials("Asistentes: D. Juan Pérez (PSOE), D. Ana Gil (PP)\n", people)
+    assert people.resolve("PSOE") == set()
+    # "Who: Luis, Kim" under a meeting's header lines is who came, not an owner.
+    header = segment("Date: 3 May\nWhen: Tuesday 10am\nWho: Luis, Kim\n")
+    assert all("owner" not in candidate.cells for candidate in header)

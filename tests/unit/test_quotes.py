@@ -287,15 +287,17 @@ def test_dash_dash_signature_but_not_a_setext_heading() -> None:
     assert trim(minutes).text == minutes
 
 
-def test_a_signature_with_its_dashes_after_a_closing_or_a_first_name_over_a_title() -> None:
+def test_a_signature_with_its_dashes_after_a_closing_but_never_a_one_word_answer() -> None:
     closing = (
         "Quedamos así.\n\nSaludos,\n--\nDaniela Ochoa\nDirectora de Cuentas | Agencia Maguey\n"
     )
     assert trim(closing).text == "Quedamos así."
     named = "Un abrazo,\nAndrés Felipe\n--\nAndrés Felipe Ríos\nCoordinador de voluntariado\n"
     assert trim("Nos vemos el sábado.\n" + named).text == "Nos vemos el sábado."
-    titled = "Nos vemos el martes.\n\nRafa\nSecretario de la Banda de Sóller\n"
-    assert trim(titled).text == "Nos vemos el martes."
+    # A one-word line over an office is the answer and who gives it, not a signature:
+    # dropping "Rechazo" would leave "Confirmo todo." alone.
+    answer = "Confirmo todo.\n\nRechazo\nTesorera de la AMPA\n"
+    assert "Rechazo" in trim(answer).text
     # A task under a first name is no title: it stays.
     minutes = "Tareas del mes.\n\nRafa\nRevisar las partituras nuevas antes del martes\n"
     assert trim(minutes).text == minutes.strip()

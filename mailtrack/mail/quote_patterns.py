@@ -210,6 +210,9 @@ NOT_NAMES = frozenset(
     acciones resolved asuntos varios ruegos preguntas orden update updates status estado
     discussion discusión takeaways outcomes resolutions present apologies responsable owner
     fecha date plazo due adjunto attached saludo abrazo besos cheers best kind warm
+    rechazo rechazamos rechazada rechazadas acepto aceptamos aceptado aceptada accept accepted
+    decline declined denegado denegada negativo imposible excepto except salvo disagree
+    desacuerdo objeción objection apruebo aprobamos confirmamos
     """.split()
 )
 TITLE_WORD = re.compile(

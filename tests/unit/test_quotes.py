@@ -298,6 +298,11 @@ def test_a_signature_with_its_dashes_after_a_closing_but_never_a_one_word_answer
     # dropping "Rechazo" would leave "Confirmo todo." alone.
     answer = "Confirmo todo.\n\nRechazo\nTesorera de la AMPA\n"
     assert "Rechazo" in trim(answer).text
+    # Nor after a closing, with or without the "--": an answer word is never a name.
+    for closing in ("Saludos,\n--\n", "Saludos,\n"):
+        for word in ("Rechazo", "Excepto", "Acepto"):
+            body = f"Confirmo todo.\n\n{closing}{word}\nTesorera de la AMPA\n"
+            assert word in trim(body).text
     # A task under a first name is no title: it stays.
     minutes = "Tareas del mes.\n\nRafa\nRevisar las partituras nuevas antes del martes\n"
     assert trim(minutes).text == minutes.strip()

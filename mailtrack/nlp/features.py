@@ -110,9 +110,44 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Read before folding: the accent is what tells "cerrará" (will close) from "para" (for).
+_FUTURE = re.compile(
+    r"\b\w{2,}(?:ará|erá|irá|arán|erán|irán|aremos|eremos|iremos)\b|"
+    r"\b(?:va|van|vamos)\s+a\s+\w+(?:ar|er|ir)\b|"
+    r"\b(?:will|shall|is going to|are going to)\s+(?!be\b|not\b|have been\b)\w+|\b\w+'ll\b"
+)
+# A sentence that opens with the formula of a decision ("Se decidió...", "Acordamos que...",
+# "It was agreed that...", "The Board approved..."), after a connector at most.
+_OPENS_DECISION = re.compile(
+    r"^(?:\W*(?:por (?:lo )?tanto|asi mismo|asimismo|finalmente|ademas|tambien|por ultimo|"
+    r"then|finally|also|so)\W+)?\W*(?:"
+    r"se (?:decidio|decide|acordo|acuerda|aprobo|aprueba|aprueban|resolvio|resuelve|opta|"
+    r"toma la decision)|queda(?:n)? (?:aprobad|acordad)|(?:hemos |han )?(?:decidido|acordado)|"
+    r"decidimos|acordamos|aprobamos|la decision (?:final )?es|definimos|"
+    r"it (?:was|has been) (?:agreed|decided|resolved)|(?:we|the \w+) (?:agreed|decided|approved|"
+    r"resolved)|agreed|resolved|decided|decision|motion carried|consensus)\b"
+)
+
+# Someone taking a task on: "Alecu se llevó la tarea de...", "yo me llevé como pendiente...".
+_TAKES_ON = re.compile(
+    r"\b(?:se (?:llevo|lleva|llevan|llevaron) (?:la tarea|el pendiente|como pendiente)|"
+    r"(?:me|nos) (?:lleve|llevo|llevamos) (?:como )?(?:pendiente|la tarea)|"
+    r"queda(?:n)? a cargo|se (?:encarga|encargara|encargaran|compromete|comprometio|ofrecio)|"
+    r"me (?:encargo|comprometo|ofrezco)|es responsabilidad de|(?:took|takes) (?:the|an|on the) "
+    r"action|took (?:it )?on|volunteered|is responsible for|will take care of)\b"
+)
+
+
 def cues(text: str) -> list[str]:
     folded = fold(text)
-    return [f"MTCUE{name}" for name, pattern in _CUES if pattern.search(folded)]
+    found = [f"MTCUE{name}" for name, pattern in _CUES if pattern.search(folded)]
+    if _FUTURE.search(text.lower()):
+        found.append("MTCUEFUTURE")
+    if _OPENS_DECISION.match(folded):
+        found.append("MTCUEOPENDECIDE")
+    if _TAKES_ON.search(folded):
+        found.append("MTCUETAKESON")
+    return found
 
 
 def label_kind(label: str | None) -> str:
@@ -225,6 +260,8 @@ def classifier_text(
         else "MTNOTABLE",
         f"MTLANG{language.upper()}",
         *found,
+        # Someone named and a verb in the future: "Sergio creará la cuenta", "Kim will book".
+        *(["MTOWNFUTURE"] if "MTCUEFUTURE" in found and (owners.emails or owners.external) else []),
         # "se aprueba" under "Orden del día" is an agenda point, under nothing an agreement.
         *(f"MTCS{cue[5:]}X{section}" for cue in found),
     ]

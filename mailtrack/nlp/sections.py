@@ -104,6 +104,22 @@ def section_kind(heading: str | None) -> str:
         return "none"
     folded = fold(heading_text(heading))
     for kind, pattern in _KINDS:
-        if pattern.search(folded):
+        found = pattern.search(folded)
+        if found and (kind != "attendance" or _names_attendance(folded[: found.start()])):
             return kind
     return "other"
+
+
+_FILLER = frozenset({"la", "las", "los", "el", "the", "and", "y"})
+_TOPIC = frozenset({"de", "of", "para", "for", "sobre", "about", "con", "with", "a", "to", "al"})
+_LIST_OF = re.compile(r"^\W*(?:lista|list|relacion|registro|record|register) (?:de|of)\b")
+
+
+def _names_attendance(before: str) -> bool:
+    """Whether the words before an attendance word still make the heading the attendance:
+    "Asistentes", "Members present", "Welcome and apologies", "Las personas presentes"
+    are; "Número de asistentes" and "Gestión de altas de asistentes" are a topic."""
+    words = re.findall(r"[a-z]+", _LIST_OF.sub("", before))
+    if _TOPIC.intersection(words):
+        return False  # "Número de asistentes", "Regalos para los invitados"
+    return len([word for word in words if word not in _FILLER]) <= 2

@@ -56,8 +56,9 @@ _LABEL = re.compile(
     r"decision|decisiones|acuerdos?|agreed|resolved|resolution|resolución|resolucion|decided|"
     r"se acuerda|se resuelve|compromiso|consensus|consenso|conclusion|conclusión|acordado|"
     r"idea|info|help|link|note|nota|proposed resolution|propuesta)"
-    # numbering of the label itself: "Action #3", "ACUERDO PRIMERO", "Acuerdo 2", "AI (mo)"
-    r"\s*(?:#\s*\d+|\d+[º°]?|primero|segundo|tercero|cuarto|quinto|sexto|s[eé]ptimo|octavo|noveno|"
+    # numbering of the label itself: "Action #3", "ACUERDO PRIMERO", "Acuerdo 2", "AI (mo)",
+    # "DECISION 70.2" (meeting 70, second decision)
+    r"\s*(?:#\s*\d+|\d+(?:\.\d+)*[º°]?|primero|segundo|tercero|cuarto|quinto|sexto|s[eé]ptimo|octavo|noveno|"
     r"d[eé]cimo|[uú]nico|\((?P<who>[^()]{1,30})\))?"
     r"\s*\**\s*(?:[:\-–→]|\.-|=>)\s*\**\s+(?P<rest>.+)$",
     re.IGNORECASE,
@@ -421,6 +422,7 @@ class _Builder:
         self.group: str | None = None
         self.group_lists: bool | None = None  # whether the group's first line is a list entry
         self.heading_at = -1  # the line of the last heading
+        self.named: list[str] = []  # every name heading, in order
 
     def emit(self, candidate: Candidate) -> None:
         candidate.text = _clean(candidate.text)
@@ -708,6 +710,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
             )
             if named:
                 builder.flush()
+                builder.named.append(named)
                 if bullet:  # "- Luis:" with his tasks as its children
                     indent = len(bullet.group("indent"))
                     builder.nested_kind(indent)
@@ -893,7 +896,22 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
         builder.paragraph.append(stripped.lstrip(">").strip())
         index += 1
     builder.flush()
+    _turns_of_repeated_names(builder.candidates, builder.named)
     return _dedupe(builder.candidates)
+
+
+def _turns_of_repeated_names(candidates: list[Candidate], named: list[str]) -> None:
+    """Names that head lines again are speakers taking turns in a transcript ("**Alex**:"
+    over what Alex said, then "**Hudson**:", then "**Alex**:" again), not each person's
+    list of tasks: every name heading's lines are then its speaker's turns."""
+    if len(set(named)) == len(named):
+        return
+    speakers = set(named)
+    for candidate in candidates:
+        if candidate.group in speakers:
+            candidate.speaker = candidate.speaker or candidate.group
+            candidate.marker = "speaker"
+            candidate.group = None
 
 
 # A line this long that the next line goes on from was wrapped by the mail client.

@@ -351,6 +351,12 @@ def test_short_plain_minutes_pass_the_gate_by_their_headings(extractor: Extracto
         ("Toma la palabra D. Luis, quien expone la situación del local.", "MTCUESAYS"),
         ("Dr. Pruitt to deliver his preliminary model by 12/12.", "MTCUETO"),
         ("Landscape architect (Moss & Fern) to study a drop-off lane.", "MTCUETO"),
+        ("Sergio (@sdelquin) creará una cuenta de Youtube.", "MTCUEFUTURE"),
+        ("Vamos a prescindir del blister de identificación.", "MTCUEFUTURE"),
+        ("Kim will book the room.", "MTCUEFUTURE"),
+        ("Por lo tanto, se acuerda la siguiente planificación.", "MTCUEOPENDECIDE"),
+        ("It was agreed that the fee stays.", "MTCUEOPENDECIDE"),
+        ("Alecu se llevó la tarea de mandar un mail-encuesta.", "MTCUETAKESON"),
     ],
 )
 def test_cue_words_name_what_a_line_says(text: str, cue: str) -> None:
@@ -365,6 +371,10 @@ def test_plain_narration_has_no_decide_or_do_cue() -> None:
     assert not {"MTCUEDECIDE", "MTCUEDO"} & set(cues("El tesorero presentó el informe económico."))
     assert "MTCUETO" not in cues("Welcome to the meeting, everyone.")
     assert "MTCUETO" not in cues("The venue is yet to be confirmed.")
+    # "para" is not a future: the accent is read before folding
+    assert "MTCUEFUTURE" not in cues("Para el recibí del dinero se usan facturas cruzadas.")
+    # a decision word inside a report is not one opening the line
+    assert "MTCUEOPENDECIDE" not in cues("El tesorero recordó que se decidió subir la cuota.")
 
 
 def test_the_classifier_reads_the_list_marker_and_section_together() -> None:

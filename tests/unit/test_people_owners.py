@@ -618,6 +618,26 @@ def test_a_name_heading_its_tasks_owns_them() -> None:
     assert "other" in kinds and "actions" in kinds
 
 
+def test_a_name_heading_lines_again_is_a_speaker_taking_turns() -> None:
+    # A call's notes: "**Kim Tran**" speaks, then Luis, then Kim again. What they said is
+    # theirs to have said (a turn), not a list of their tasks (a group).
+    text = (
+        "## Blake2\n\n**Kim Tran**:\n- We need to avoid changes in the future.\n\n"
+        "**Luis**:\n- The EIP is fine as it is.\n\n"
+        "**Kim Tran**:\n- There is an issue with the rounds.\n"
+    )
+    found = segment(text, person=lambda name: name in ("Kim Tran", "Luis"))
+    assert [(c.marker, c.speaker, c.group) for c in found] == [
+        ("speaker", "Kim Tran", None),
+        ("speaker", "Luis", None),
+        ("speaker", "Kim Tran", None),
+    ]
+    assert {find_owners(c, SITE).how for c in found} == {"turn"}
+    # Each name once: a list of tasks per person, as before.
+    once = segment(text.rsplit("**Kim Tran**", 1)[0], person=lambda name: True)
+    assert [c.group for c in once] == ["Kim Tran", "Luis"]
+
+
 def test_a_greeting_or_a_wrapped_name_heads_nothing() -> None:
     text = (
         "Estimados Luis y Patricia:\n"

@@ -27,6 +27,13 @@ from mailtrack.nlp.segment import segment, sentences
         ("Previous action items", "review"),
         ("Orden del día", "agenda"),
         ("Asistentes", "attendance"),
+        ("Members present", "attendance"),
+        ("List of attendees", "attendance"),
+        ("Welcome and apologies", "attendance"),
+        # a topic about the attendees, not the list of them
+        ("Número de asistentes", "other"),
+        ("Gestión de altas de asistentes", "other"),
+        ("Regalos para los invitados", "other"),
         ("Acuerdos y tareas", "mixed"),
         ("Discusión", "discussion"),
         ("Lo que charlamos:", "discussion"),
@@ -461,3 +468,14 @@ def test_by_whom_is_the_owner_column_and_lettered_points_lose_their_letter() -> 
     assert segment("(a) The Clerk to circulate the dates.\n")[0].text == (
         "The Clerk to circulate the dates."
     )
+
+
+def test_a_label_numbered_by_meeting_and_entry_is_a_label() -> None:
+    found = segment(
+        "## DECISIONS\n\n**DECISION 70.2**: The fork of the testnet is set for 2 October.\n\n"
+        "**ACTION 70.1**:  Alex and the champions to discuss the concerns.\n"
+    )
+    assert [(c.marker, c.label, c.text) for c in found] == [
+        ("label", "decision", "The fork of the testnet is set for 2 October."),
+        ("label", "action", "Alex and the champions to discuss the concerns."),
+    ]

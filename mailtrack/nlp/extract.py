@@ -395,7 +395,10 @@ def _attendance_line(text: str) -> bool:
 # A line that sets the date of all the tasks at once.
 _ALL_TASKS = re.compile(
     r"\b(?:todas las (?:tareas|acciones)|todos los (?:pendientes|compromisos|encargos)|"
-    r"all (?:the |of the |our )?(?:tasks|actions|action items|open actions))\b"
+    r"all (?:the |of the |our )?(?:tasks|actions|action items|open actions))\b|"
+    # "Tener todo para el lunes", "Have everything done by Friday"
+    r"^(?:tener|dejar|terminar|acabar|entregar|intentar tener) todo\b|"
+    r"^(?:have|get|finish) everything\b"
 )
 
 

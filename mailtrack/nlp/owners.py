@@ -60,7 +60,8 @@ _EXPLICIT = [
     # not an owner called "by"; a phrase does not ("assigned to Ana", "a cargo de Luis").
     re.compile(
         rf"(?:\b(?:responsables?|responsabilidad|responsibility|resp\.?|owners?|encargad[oa]s?)\s*[:\-–=]|"
-        rf"\b(?:asignad[oa]s? al?|assigned to|a cargo del?|led by|owner is)\s*[:\-–=]?)"
+        rf"\b(?:asignad[oa]s? al?|assigned to|a cargo del?|led by|owner is|"
+        rf"es (?:responsabilidad|cosa|tarea) del?|is the (?:responsibility|job|task) of)\s*[:\-–=]?)"
         rf"\s*(?P<who>{_TITLE}{_LIST}|[^.;,)\]]{{2,40}})",
         re.IGNORECASE,
     ),

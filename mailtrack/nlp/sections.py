@@ -105,11 +105,20 @@ def section_kind(heading: str | None) -> str:
     folded = fold(heading_text(heading))
     for kind, pattern in _KINDS:
         found = pattern.search(folded)
-        if found and (kind != "attendance" or _names_attendance(folded[: found.start()])):
-            return kind
+        if not found:
+            continue
+        if kind == "attendance" and not _names_attendance(folded[: found.start()]):
+            continue
+        if kind == "agenda" and _MINUTES_BODY.search(folded):
+            return "mixed"  # "Agenda and Notes", "Orden del día y desarrollo": the minutes
+        return kind
     return "other"
 
 
+_MINUTES_BODY = re.compile(
+    r"\b(?:notes|minutes|notas|acta|desarrollo|discussion|discusion|outcomes?|resultados|"
+    r"summary|resumen|acuerdos|decisions)\b"
+)
 _FILLER = frozenset({"la", "las", "los", "el", "the", "and", "y"})
 _TOPIC = frozenset({"de", "of", "para", "for", "sobre", "about", "con", "with", "a", "to", "al"})
 _LIST_OF = re.compile(r"^\W*(?:lista|list|relacion|registro|record|register) (?:de|of)\b")

@@ -63,6 +63,18 @@ _LABEL = re.compile(
     r"\s*\**\s*(?:[:\-–→]|\.-|=>)\s*\**\s+(?P<rest>.+)$",
     re.IGNORECASE,
 )
+# "Action Magnus: enable code scanning": an action label with its owner's name.
+_ACTION_OF = re.compile(
+    r"^\W{0,4}(?P<label>(?i:action|acci[oó]n|ai|todo|to-do|tarea))\s+"
+    r"(?P<who>[A-ZÁÉÍÓÚÑ][\w.'-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w.'-]+){0,2})\s*\**\s*:\s*\**\s+(?P<rest>.+)$"
+)
+
+
+def _label(text: str) -> re.Match[str] | None:
+    """A labelled line: "ACTION: ...", "Acuerdo 2.- ...", "Action Magnus: ..."."""
+    return _LABEL.match(text) or _ACTION_OF.match(text)
+
+
 _SPEAKER = re.compile(
     r"^\W{0,3}(?P<name>[A-ZÁÉÍÓÚÑ][\w'.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'.-]+){0,2})\W{0,3}:\s+(?P<rest>\S.*)$"
 )
@@ -259,6 +271,13 @@ def field_kind(stripped: str) -> str | None:
     return kind if kind in _FIELD_KINDS else None
 
 
+def _has_children(line: str, next_line: str) -> bool:
+    """A list entry with entries indented under it is their parent ("* Agenda bashing, All"
+    over "    * Approved."): it names their section, not that of every line after it."""
+    bullet, child = _BULLET.match(line), _BULLET.match(next_line)
+    return bool(bullet and child and len(child.group("indent")) > len(bullet.group("indent")))
+
+
 def _is_heading(line: str, next_line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped) > 90:
@@ -267,7 +286,7 @@ def _is_heading(line: str, next_line: str) -> bool:
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
-    if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
+    if _label(stripped.lstrip(">").strip().strip("*_")):
         return False  # "Action #2: add tests" is an item that names its kind
     if _UNDERLINE.match(next_line) and not _UNDERLINE.match(stripped):
         return True
@@ -517,7 +536,7 @@ class _Builder:
 
     def line_candidate(self, text: str, in_paragraph: bool = False) -> None:
         text = plain(text)  # "**Ana:** ..." is a speaker turn, "**ACTION:**" a label
-        label = _LABEL.match(text.strip().lstrip(">").strip().strip("*_"))
+        label = _label(text.strip().lstrip(">").strip().strip("*_"))
         if label:
             # "ACUERDO: Se mantiene la cuantía. El Interventor emitirá informe." is two items.
             for piece in item_pieces(label.group("rest")):
@@ -564,7 +583,7 @@ class _Builder:
         else:
             kind = "bullet"
         for piece in item_pieces(rest):
-            label = _LABEL.match(piece.strip("*_ "))
+            label = _label(piece.strip("*_ "))
             if label and box is None:
                 self.emit(
                     Candidate(
@@ -722,7 +741,11 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                     builder.heading_at = index
                 index += 1
                 continue
-        if _is_heading(stripped, next_line) and not chat_line:
+        if (
+            _is_heading(stripped, next_line)
+            and not chat_line
+            and not _has_children(line, next_line)
+        ):
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
             builder.heading_at = index - 1
@@ -816,7 +839,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
             del indent
             builder.list_item("-", rest)
             continue
-        if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
+        if _label(stripped.lstrip(">").strip().strip("*_")):
             builder.flush()
             rest, index = _run_on(lines, index)
             builder.line_candidate(rest)
@@ -850,7 +873,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                 (groups.get("nick") or groups.get("name") or "").strip().split(":")[0].lstrip("@")
             )
             rest = chat.group("rest")
-            label = _LABEL.match(rest.lstrip("#!").strip())
+            label = _label(rest.lstrip("#!").strip())
             if rest.startswith(_MEETBOT):
                 # MeetBot commands in a raw IRC log: "#action nick to ...", "#agreed ...".
                 command, _, rest = rest.partition(" ")
@@ -927,7 +950,7 @@ def _starts_entry(line: str, code: bool = True) -> bool:
         _BULLET.match(line)
         or (code and _CODE.match(line))
         or _is_table_row(stripped)
-        or _LABEL.match(stripped.lstrip(">").strip().strip("*_"))
+        or _label(stripped.lstrip(">").strip().strip("*_"))
         or _SPEAKER.match(plain(stripped))
         or _CHAT.match(stripped)
         or _CHAT_AUTHOR.match(stripped)

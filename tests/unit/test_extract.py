@@ -96,6 +96,19 @@ def test_a_line_that_dates_all_the_tasks_dates_those_without_their_own(
     dues = {item.text[:20]: item.due for item in result.items if item.kind == "action"}
     assert dues["Reiniciar el servido"] == date(2026, 11, 29)  # the Sunday of "todas las tareas"
     assert dues["Luis enviará la ofer"] == date(2026, 12, 15)  # its own date stays
+    # "Tener todo para el lunes" under the notes says the same, shorter
+    short = make_mail(
+        sender="Ana García <ana@consultora.test>",
+        to="Juan Pérez <juan.perez@cliente.test>, Luis Ortega <lortega@cliente.test>",
+        subject="Acta reunión de seguimiento",
+        body=body.replace(
+            "- Antes del domingo dejar finalizadas todas las tareas.", "Tener todo para el lunes."
+        ),
+        date=datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+    )
+    result = extractor.extract(ParsedMail.from_bytes(short), date(2026, 11, 26))
+    dues = {item.text[:20]: item.due for item in result.items if item.kind == "action"}
+    assert dues["Reiniciar el servido"] == date(2026, 11, 30)
 
 
 def test_only_a_deadline_dates_all_the_tasks_and_a_sentence_after_a_field_stays(
@@ -276,6 +289,10 @@ def test_document_context_names_how_the_minutes_mark_their_items() -> None:
     assert document_context(transcript) == {"transcript"}
     sections = segment("Acuerdos:\n- Se aprueba el presupuesto.\n\nOtros:\n- Hace calor.\n")
     assert document_context(sections) == {"sections"}
+    # one item heading among many lines of notes does not gather the minutes' items
+    notes = "".join(f"- Nota número {n} sobre el local.\n" for n in range(10))
+    few = segment(f"Notas:\n{notes}\nTareas de los becarios:\n- Preparar las acreditaciones.\n")
+    assert document_context(few) == {"fewsections"}
     assert document_context(segment("Hablamos del tiempo y del presupuesto.")) == set()
 
 

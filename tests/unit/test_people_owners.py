@@ -853,3 +853,13 @@ def test_review_cases_a_group_a_proposer_a_party_and_an_attendance_line() -> Non
     # "Who: Luis, Kim" under a meeting's header lines is who came, not an owner.
     header = segment("Date: 3 May\nWhen: Tuesday 10am\nWho: Luis, Kim\n")
     assert all("owner" not in candidate.cells for candidate in header)
+
+
+def test_whose_responsibility_a_task_is_names_its_owner() -> None:
+    def who(line: str) -> tuple[str, ...]:
+        return find_owners(Candidate(line, None, "other", "bullet"), SITE).emails
+
+    assert who("La elaboración de las hojas de firmas es responsabilidad de Luis.") == (
+        "lortega@gc.test",
+    )
+    assert who("Booking the crane is the job of Kim Tran.") == ("kim.tran@builder.test",)

@@ -34,6 +34,9 @@ from mailtrack.nlp.segment import segment, sentences
         ("Número de asistentes", "other"),
         ("Gestión de altas de asistentes", "other"),
         ("Regalos para los invitados", "other"),
+        # the minutes themselves, written along the agenda
+        ("Agenda and Notes", "mixed"),
+        ("Orden del día y desarrollo de la sesión", "mixed"),
         ("Acuerdos y tareas", "mixed"),
         ("Discusión", "discussion"),
         ("Lo que charlamos:", "discussion"),
@@ -479,3 +482,22 @@ def test_a_label_numbered_by_meeting_and_entry_is_a_label() -> None:
         ("label", "decision", "The fork of the testnet is set for 2 October."),
         ("label", "action", "Alex and the champions to discuss the concerns."),
     ]
+
+
+def test_a_list_entry_with_entries_under_it_names_only_their_section() -> None:
+    found = segment(
+        "#### Agenda and Notes\n* Agenda bashing, All\n    * Approved.\n"
+        "* Post-summit survey\n    * Magnus will send the survey to the attendants.\n"
+    )
+    kinds = {c.text: c.section_kind for c in found}
+    assert kinds["Approved."] == "agenda"
+    assert kinds["Magnus will send the survey to the attendants."] == "mixed"
+
+
+def test_an_action_label_may_carry_its_owner_name() -> None:
+    (found,) = segment("* Action Magnus: Enable code scanning and tell the list.\n")
+    assert (found.marker, found.label, found.speaker) == ("label", "action", "Magnus")
+    assert found.text == "Enable code scanning and tell the list."
+    # a decision label followed by a word is not one
+    (plain,) = segment("* Acuerdo Marco: se firma con el proveedor.\n")
+    assert plain.marker == "bullet"

@@ -396,9 +396,12 @@ def _attendance_line(text: str) -> bool:
 _ALL_TASKS = re.compile(
     r"\b(?:todas las (?:tareas|acciones)|todos los (?:pendientes|compromisos|encargos)|"
     r"all (?:the |of the |our )?(?:tasks|actions|action items|open actions))\b|"
-    # "Tener todo para el lunes", "Have everything done by Friday"
-    r"^(?:tener|dejar|terminar|acabar|entregar|intentar tener) todo\b|"
-    r"^(?:have|get|finish) everything\b"
+    # "Tener todo para el lunes", "Have everything done by Friday": everything, not "todo el
+    # stand" or "everything for the inspection", which is one task
+    r"^(?:intentar )?(?:tener|dejar|terminar|acabar|entregar) todo"
+    r"(?: (?:listo|hecho|terminado|preparado|cerrado|entregado))? (?:para|antes)\b|"
+    r"^(?:try to )?(?:have|get|finish) everything(?: (?:done|ready|finished|delivered))? "
+    r"(?:by|before)\b"
 )
 
 

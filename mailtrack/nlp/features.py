@@ -125,7 +125,7 @@ _OPENS_DECISION = re.compile(
     r"toma la decision)|queda(?:n)? (?:aprobad|acordad)|(?:hemos |han )?(?:decidido|acordado)|"
     r"decidimos|acordamos|aprobamos|la decision (?:final )?es|definimos|"
     r"it (?:was|has been) (?:agreed|decided|resolved)|(?:we|the \w+) (?:agreed|decided|approved|"
-    r"resolved)|agreed|resolved|decided|decision|motion carried|consensus)\b"
+    r"resolved)|agreed|resolved|decided|motion carried)\b"
 )
 
 # Someone taking a task on: "Alecu se llevó la tarea de...", "yo me llevé como pendiente...".

@@ -60,12 +60,18 @@ _EXPLICIT = [
     # not an owner called "by"; a phrase does not ("assigned to Ana", "a cargo de Luis").
     re.compile(
         rf"(?:\b(?:responsables?|responsabilidad|responsibility|resp\.?|owners?|encargad[oa]s?)\s*[:\-–=]|"
-        rf"\b(?:asignad[oa]s? al?|assigned to|a cargo del?|led by|owner is|"
-        rf"es (?:responsabilidad|cosa|tarea) del?|is the (?:responsibility|job|task) of)\s*[:\-–=]?)"
+        rf"\b(?:asignad[oa]s? al?|assigned to|a cargo del?|led by|owner is)\s*[:\-–=]?)"
         rf"\s*(?P<who>{_TITLE}{_LIST}|[^.;,)\]]{{2,40}})",
         re.IGNORECASE,
     ),
     re.compile(rf"\bAI\s*[:\-–]\s*(?P<who>{_LIST})"),
+    # "La elaboración de las hojas es responsabilidad de Héctor.": a named person closing
+    # the sentence ("no es responsabilidad de Luis" says who does not do it).
+    re.compile(
+        r"(?:(?<!\bno )\b(?:es|será|sera) responsabilidad de|"
+        r"(?<!\bnot )\bis (?:the )?(?:responsibility|job) of)"
+        rf"\s+(?P<who>{_TITLE}{_LIST})\s*[.;]?\s*$"
+    ),
     # Formal minutes entrust, at the start of an item: "Se encomienda a la Secretaría...",
     # "Se faculta al Presidente y a la Secretaria..." (later in a decision's text it is
     # another item the decision leads to, not the decision's owner).

@@ -109,7 +109,7 @@ def section_kind(heading: str | None) -> str:
             continue
         if kind == "attendance" and not _names_attendance(folded[: found.start()]):
             continue
-        if kind == "agenda" and _MINUTES_BODY.search(folded):
+        if kind == "agenda" and _MINUTES_BODY.search(folded) and not _PLANNED.search(folded):
             return "mixed"  # "Agenda and Notes", "Orden del día y desarrollo": the minutes
         return kind
     return "other"
@@ -119,6 +119,7 @@ _MINUTES_BODY = re.compile(
     r"\b(?:notes|minutes|notas|acta|desarrollo|discussion|discusion|outcomes?|resultados|"
     r"summary|resumen|acuerdos|decisions)\b"
 )
+_PLANNED = re.compile(r"\b(?:proposed|propuesta|next|proxima|siguiente|draft|borrador)\b")
 _FILLER = frozenset({"la", "las", "los", "el", "the", "and", "y"})
 _TOPIC = frozenset({"de", "of", "para", "for", "sobre", "about", "con", "with", "a", "to", "al"})
 _LIST_OF = re.compile(r"^\W*(?:lista|list|relacion|registro|record|register) (?:de|of)\b")

@@ -63,18 +63,6 @@ _LABEL = re.compile(
     r"\s*\**\s*(?:[:\-–→]|\.-|=>)\s*\**\s+(?P<rest>.+)$",
     re.IGNORECASE,
 )
-# "Action Magnus: enable code scanning": an action label with its owner's name.
-_ACTION_OF = re.compile(
-    r"^\W{0,4}(?P<label>(?i:action|acci[oó]n|ai|todo|to-do|tarea))\s+"
-    r"(?P<who>[A-ZÁÉÍÓÚÑ][\w.'-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w.'-]+){0,2})\s*\**\s*:\s*\**\s+(?P<rest>.+)$"
-)
-
-
-def _label(text: str) -> re.Match[str] | None:
-    """A labelled line: "ACTION: ...", "Acuerdo 2.- ...", "Action Magnus: ..."."""
-    return _LABEL.match(text) or _ACTION_OF.match(text)
-
-
 _SPEAKER = re.compile(
     r"^\W{0,3}(?P<name>[A-ZÁÉÍÓÚÑ][\w'.-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w'.-]+){0,2})\W{0,3}:\s+(?P<rest>\S.*)$"
 )
@@ -286,7 +274,7 @@ def _is_heading(line: str, next_line: str) -> bool:
         return False
     if _MD_HEADING.match(stripped) or _BOLD_LINE.match(stripped):
         return True
-    if _label(stripped.lstrip(">").strip().strip("*_")):
+    if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
         return False  # "Action #2: add tests" is an item that names its kind
     if _UNDERLINE.match(next_line) and not _UNDERLINE.match(stripped):
         return True
@@ -441,17 +429,23 @@ class _Builder:
         self.group: str | None = None
         self.group_lists: bool | None = None  # whether the group's first line is a list entry
         self.heading_at = -1  # the line of the last heading
-        self.named: list[str] = []  # every name heading, in order
+        # every name heading, in order, with the topic it stands under: a topic starts at
+        # each heading and at each line of prose outside a name's lines ("Proyecto Web")
+        self.named: list[tuple[int, str]] = []
+        self.topic = 0
 
     def emit(self, candidate: Candidate) -> None:
         candidate.text = _clean(candidate.text)
         if len(candidate.text) >= 3 and any(char.isalpha() for char in candidate.text):
             candidate.order = len(self.candidates)
             candidate.group = candidate.group or self.group
+            if candidate.marker == "prose" and not candidate.group:
+                self.topic += 1
             self.candidates.append(candidate)
 
     def set_heading(self, text: str) -> None:
         self.flush()
+        self.topic += 1
         self.heading = heading_text(text)
         self.kind = section_kind(text)
         self.table_roles = None
@@ -536,7 +530,7 @@ class _Builder:
 
     def line_candidate(self, text: str, in_paragraph: bool = False) -> None:
         text = plain(text)  # "**Ana:** ..." is a speaker turn, "**ACTION:**" a label
-        label = _label(text.strip().lstrip(">").strip().strip("*_"))
+        label = _LABEL.match(text.strip().lstrip(">").strip().strip("*_"))
         if label:
             # "ACUERDO: Se mantiene la cuantía. El Interventor emitirá informe." is two items.
             for piece in item_pieces(label.group("rest")):
@@ -583,7 +577,7 @@ class _Builder:
         else:
             kind = "bullet"
         for piece in item_pieces(rest):
-            label = _label(piece.strip("*_ "))
+            label = _LABEL.match(piece.strip("*_ "))
             if label and box is None:
                 self.emit(
                     Candidate(
@@ -729,7 +723,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
             )
             if named:
                 builder.flush()
-                builder.named.append(named)
+                builder.named.append((builder.topic, named))
                 if bullet:  # "- Luis:" with his tasks as its children
                     indent = len(bullet.group("indent"))
                     builder.nested_kind(indent)
@@ -741,11 +735,18 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                     builder.heading_at = index
                 index += 1
                 continue
-        if (
-            _is_heading(stripped, next_line)
-            and not chat_line
-            and not _has_children(line, next_line)
-        ):
+        if _is_heading(stripped, next_line) and not chat_line:
+            parent = _BULLET.match(line)
+            if parent and _has_children(line, next_line):
+                # "* Summer schedule" over its own entries: the name of their topic (and of
+                # their section, "* Action item review"), neither an entry nor a heading
+                # for every line after it.
+                builder.flush()
+                indent = len(parent.group("indent"))
+                builder.nested_kind(indent)
+                builder.parents.append((indent, section_kind(parent.group("rest")), None))
+                index += 1
+                continue
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
             builder.heading_at = index - 1
@@ -839,7 +840,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
             del indent
             builder.list_item("-", rest)
             continue
-        if _label(stripped.lstrip(">").strip().strip("*_")):
+        if _LABEL.match(stripped.lstrip(">").strip().strip("*_")):
             builder.flush()
             rest, index = _run_on(lines, index)
             builder.line_candidate(rest)
@@ -873,7 +874,7 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                 (groups.get("nick") or groups.get("name") or "").strip().split(":")[0].lstrip("@")
             )
             rest = chat.group("rest")
-            label = _label(rest.lstrip("#!").strip())
+            label = _LABEL.match(rest.lstrip("#!").strip())
             if rest.startswith(_MEETBOT):
                 # MeetBot commands in a raw IRC log: "#action nick to ...", "#agreed ...".
                 command, _, rest = rest.partition(" ")
@@ -923,13 +924,15 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
     return _dedupe(builder.candidates)
 
 
-def _turns_of_repeated_names(candidates: list[Candidate], named: list[str]) -> None:
-    """Names that head lines again are speakers taking turns in a transcript ("**Alex**:"
-    over what Alex said, then "**Hudson**:", then "**Alex**:" again), not each person's
-    list of tasks: every name heading's lines are then its speaker's turns."""
+def _turns_of_repeated_names(candidates: list[Candidate], named: list[tuple[int, str]]) -> None:
+    """Names that come back under the same heading are speakers taking turns in a
+    transcript ("**Alex**:" over what Alex said, "**Hudson**:", then "**Alex**:" again),
+    not each person's list of tasks: every name heading's lines are then its speaker's
+    turns. The same names heading tasks under each topic ("## Estructura" / "Luis:",
+    "Proyecto App" / "Luis:") are task lists."""
     if len(set(named)) == len(named):
         return
-    speakers = set(named)
+    speakers = {name for _, name in named}
     for candidate in candidates:
         if candidate.group in speakers:
             candidate.speaker = candidate.speaker or candidate.group
@@ -950,7 +953,7 @@ def _starts_entry(line: str, code: bool = True) -> bool:
         _BULLET.match(line)
         or (code and _CODE.match(line))
         or _is_table_row(stripped)
-        or _label(stripped.lstrip(">").strip().strip("*_"))
+        or _LABEL.match(stripped.lstrip(">").strip().strip("*_"))
         or _SPEAKER.match(plain(stripped))
         or _CHAT.match(stripped)
         or _CHAT_AUTHOR.match(stripped)

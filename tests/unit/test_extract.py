@@ -77,6 +77,8 @@ def test_minutes_give_decisions_and_actions_with_owners_and_dates(extractor: Ext
 def test_a_line_that_dates_all_the_tasks_dates_those_without_their_own(
     extractor: Extractor,
 ) -> None:
+    from mailtrack.nlp.extract import _ALL_TASKS
+
     body = MINUTES_ES.replace(
         "Un saludo,",
         "Finalización:\n- Antes del domingo dejar finalizadas todas las tareas.\n\nUn saludo,",
@@ -109,6 +111,11 @@ def test_a_line_that_dates_all_the_tasks_dates_those_without_their_own(
     result = extractor.extract(ParsedMail.from_bytes(short), date(2026, 11, 26))
     dues = {item.text[:20]: item.due for item in result.items if item.kind == "action"}
     assert dues["Reiniciar el servido"] == date(2026, 11, 30)
+    # "Dejar todo el stand montado antes del jueves" is one task, not a date for all
+    assert _ALL_TASKS.search("tener todo para el lunes.")
+    assert not _ALL_TASKS.search("dejar todo el stand montado antes del jueves 3 de diciembre")
+    assert not _ALL_TASKS.search("get everything for the inspection ready by 1 december")
+    assert _ALL_TASKS.search("have everything done by friday")
 
 
 def test_only_a_deadline_dates_all_the_tasks_and_a_sentence_after_a_field_stays(
@@ -392,6 +399,7 @@ def test_plain_narration_has_no_decide_or_do_cue() -> None:
     assert "MTCUEFUTURE" not in cues("Para el recibí del dinero se usan facturas cruzadas.")
     # a decision word inside a report is not one opening the line
     assert "MTCUEOPENDECIDE" not in cues("El tesorero recordó que se decidió subir la cuota.")
+    assert "MTCUEOPENDECIDE" not in cues("Consensus was not reached on the fee increase.")
 
 
 def test_the_classifier_reads_the_list_marker_and_section_together() -> None:

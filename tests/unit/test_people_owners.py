@@ -633,6 +633,17 @@ def test_a_name_heading_lines_again_is_a_speaker_taking_turns() -> None:
         ("speaker", "Kim Tran", None),
     ]
     assert {find_owners(c, SITE).how for c in found} == {"turn"}
+    # The same names heading tasks under each topic are task lists, not turns.
+    topics = (
+        "Proyecto Web\n\nLuis:\n- Enviar el contrato.\n\nKim Tran:\n- Revisar la portada.\n\n"
+        "Proyecto App\n\nLuis:\n- Publicar la beta.\n"
+    )
+    listed = segment(topics, person=lambda name: name in ("Kim Tran", "Luis"))
+    assert [(c.marker, c.group) for c in listed if c.marker != "prose"] == [
+        ("bullet", "Luis"),
+        ("bullet", "Kim Tran"),
+        ("bullet", "Luis"),
+    ]
     # Each name once: a list of tasks per person, as before.
     once = segment(text.rsplit("**Kim Tran**", 1)[0], person=lambda name: True)
     assert [c.group for c in once] == ["Kim Tran", "Luis"]
@@ -863,3 +874,10 @@ def test_whose_responsibility_a_task_is_names_its_owner() -> None:
         "lortega@gc.test",
     )
     assert who("Booking the crane is the job of Kim Tran.") == ("kim.tran@builder.test",)
+    # who is not responsible, a phrase inside another's task, an office doing something else
+    assert who("Reparar la caldera no es responsabilidad de Luis sino del casero.") == ()
+    assert who("Es cosa de tiempo: Luis terminará la web el viernes.") == ("lortega@gc.test",)
+    assert who("Luis will prepare the report, which is the job of the team to approve.") == (
+        "lortega@gc.test",
+    )
+    assert who("Kim recordó que es responsabilidad de la administración pagar las facturas.") == ()

@@ -37,6 +37,7 @@ from mailtrack.nlp.segment import segment, sentences
         # the minutes themselves, written along the agenda
         ("Agenda and Notes", "mixed"),
         ("Orden del día y desarrollo de la sesión", "mixed"),
+        ("Proposed agenda and notes for 4 December", "agenda"),
         ("Acuerdos y tareas", "mixed"),
         ("Discusión", "discussion"),
         ("Lo que charlamos:", "discussion"),
@@ -492,12 +493,3 @@ def test_a_list_entry_with_entries_under_it_names_only_their_section() -> None:
     kinds = {c.text: c.section_kind for c in found}
     assert kinds["Approved."] == "agenda"
     assert kinds["Magnus will send the survey to the attendants."] == "mixed"
-
-
-def test_an_action_label_may_carry_its_owner_name() -> None:
-    (found,) = segment("* Action Magnus: Enable code scanning and tell the list.\n")
-    assert (found.marker, found.label, found.speaker) == ("label", "action", "Magnus")
-    assert found.text == "Enable code scanning and tell the list."
-    # a decision label followed by a word is not one
-    (plain,) = segment("* Acuerdo Marco: se firma con el proveedor.\n")
-    assert plain.marker == "bullet"

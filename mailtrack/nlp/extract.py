@@ -246,11 +246,32 @@ def mail_text(prepared: Prepared) -> str:
     subject = prepared.parsed.subject
     if _ANSWER_SUBJECT.match(subject):
         marks.append("MTRESUBJ")
+    opening = fold(f"{subject}\n{sample[:400]}")
+    # What mail that is not minutes says it is, in its subject or first lines, whatever its
+    # words: a reminder of a meeting to come, a notice, a bulletin, a quote.
+    marks.extend(f"MTGENRE{name}" for name, pattern in _GENRES if pattern.search(opening))
     # Subject words become features of their own: "acta" in a subject says more than in a body.
     marks.extend(f"SUBJ{word}" for word in re.findall(r"[a-z]+", fold(subject)))
     return " ".join(marks) + " MTBODY " + sample
 
 
+_GENRES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "REMINDER",
+        re.compile(
+            r"\b(?:recordatorio|reminder|les recuerdo|os recuerdo|convocatoria|you are invited)\b"
+        ),
+    ),
+    (
+        "NOTICE",
+        re.compile(r"\b(?:notificacion|notification|notice of|aviso de|comunicado|announcement)\b"),
+    ),
+    ("BULLETIN", re.compile(r"\b(?:boletin|bulletin|newsletter|digest)\b")),
+    (
+        "QUOTE",
+        re.compile(r"\b(?:presupuesto n|cotizacion n|factura n|invoice|quotation|quote n)"),
+    ),
+)
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.)\S+", re.IGNORECASE)
 
 

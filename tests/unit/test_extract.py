@@ -339,6 +339,31 @@ def test_mail_shape_marks_count_owners_speakers_and_first_person() -> None:
     )
     assert "MTISINGX3" in text.split()  # three words in 25 say "I": one person's report
     assert "MTSPEAKERSX0" in text.split()
+    assert not [token for token in text.split() if token.startswith("MTGENRE")]
+
+
+@pytest.mark.parametrize(
+    ("subject", "first_line", "genre"),
+    [
+        ("Recordatorio: reunión del jueves", "Hola a todos:", "MTGENREREMINDER"),
+        ("Tower B outage", "Incident notification for all tenants.", "MTGENRENOTICE"),
+        ("Village bulletin - December", "News from the green.", "MTGENREBULLETIN"),
+        ("Fiesta de egresados", "Te paso el presupuesto N° 0217.", "MTGENREQUOTE"),
+    ],
+)
+def test_the_mail_classifier_reads_what_a_mail_says_it_is(
+    subject: str, first_line: str, genre: str
+) -> None:
+    from mailtrack.nlp.extract import mail_text, prepare
+
+    mail = make_mail(subject=subject, body=f"{first_line}\n\nLuis enviará el informe.")
+    prepared = prepare(
+        ParsedMail.from_bytes(mail),
+        tracker="actas@tracker.test",
+        default_language="es",
+        today=date(2026, 11, 26),
+    )
+    assert genre in mail_text(prepared).split()
 
 
 def test_short_plain_minutes_pass_the_gate_by_their_headings(extractor: Extractor) -> None:

@@ -429,6 +429,8 @@ _ALL_TASKS = re.compile(
 def _deadline_for_all(prepared: Prepared) -> date | None:
     """The date a line gives every task ("all actions to be completed by Friday"), if any."""
     for candidate in prepared.candidates:
+        if candidate.group or candidate.speaker:
+            continue  # "Luis:" / "- Tener todo listo para el lunes": Luis's, not everyone's
         if _ALL_TASKS.search(fold(candidate.text)):
             # only a deadline ("antes del domingo", "by Friday"), never the date of a
             # meeting ("review of all open actions from the 20 April meeting")

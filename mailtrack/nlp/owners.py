@@ -65,13 +65,6 @@ _EXPLICIT = [
         re.IGNORECASE,
     ),
     re.compile(rf"\bAI\s*[:\-–]\s*(?P<who>{_LIST})"),
-    # "La elaboración de las hojas es responsabilidad de Héctor.": a named person closing
-    # the sentence ("no es responsabilidad de Luis" says who does not do it).
-    re.compile(
-        r"(?:(?<!\bno )\b(?:es|será|sera) responsabilidad de|"
-        r"(?<!\bnot )\bis (?:the )?(?:responsibility|job) of)"
-        rf"\s+(?P<who>{_TITLE}{_LIST})\s*[.;]?\s*$"
-    ),
     # Formal minutes entrust, at the start of an item: "Se encomienda a la Secretaría...",
     # "Se faculta al Presidente y a la Secretaria..." (later in a decision's text it is
     # another item the decision leads to, not the decision's owner).

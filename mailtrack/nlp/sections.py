@@ -119,7 +119,10 @@ _MINUTES_BODY = re.compile(
     r"\b(?:notes|minutes|notas|acta|desarrollo|discussion|discusion|outcomes?|resultados|"
     r"summary|resumen|acuerdos|decisions)\b"
 )
-_PLANNED = re.compile(r"\b(?:proposed|propuesta|next|proxima|siguiente|draft|borrador)\b")
+_PLANNED = re.compile(
+    r"\b(?:proposed|draft|propuesta de|borrador del?) (?:agenda|orden del dia)\b|"
+    r"\b(?:agenda|orden del dia) (?:for|para|de) (?:the |la )?(?:next|proxima|siguiente)\b"
+)
 _FILLER = frozenset({"la", "las", "los", "el", "the", "and", "y"})
 _TOPIC = frozenset({"de", "of", "para", "for", "sobre", "about", "con", "with", "a", "to", "al"})
 _LIST_OF = re.compile(r"^\W*(?:lista|list|relacion|registro|record|register) (?:de|of)\b")

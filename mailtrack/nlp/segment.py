@@ -427,7 +427,8 @@ class _Builder:
         # A participant's name heading the lines below it ("Luis:", "**Freddy**", a <dt>):
         # their tasks. It ends at the next heading, name, or blank line after its lines.
         self.group: str | None = None
-        self.group_lists: bool | None = None  # whether the group's first line is a list entry
+        # the shape of the group's first line: "bullet", "number", or "" for prose
+        self.group_lists: str | None = None
         self.heading_at = -1  # the line of the last heading
         # every name heading, in order, with the topic it stands under: a topic starts at
         # each heading and at each line of prose outside a name's lines ("Proyecto Web")
@@ -439,8 +440,8 @@ class _Builder:
         if len(candidate.text) >= 3 and any(char.isalpha() for char in candidate.text):
             candidate.order = len(self.candidates)
             candidate.group = candidate.group or self.group
-            if candidate.marker == "prose" and not candidate.group:
-                self.topic += 1
+            if not candidate.group and not candidate.speaker:
+                self.topic += 1  # "Proyecto Web", "1. Proyecto App": a topic of their own
             self.candidates.append(candidate)
 
     def set_heading(self, text: str) -> None:
@@ -672,10 +673,12 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
         if builder.group is not None and not line.startswith((" ", "\t")):
             # A name heads a list or lines of prose: a line of the other kind after them
             # ("Priya to book the tent" after Marcus's bullets) is no longer theirs.
-            listed = bool(_BULLET.match(line))
+            # ... and so is "2. Proyecto App" after Luis's "-" bullets: another list.
+            entry = _BULLET.match(line)
+            shape = ("number" if _number_of(entry.group("marker")) else "bullet") if entry else ""
             if builder.group_lists is None:
-                builder.group_lists = listed
-            elif builder.group_lists and not listed:
+                builder.group_lists = shape
+            elif builder.group_lists and shape != builder.group_lists:
                 builder.flush()
                 builder.group = None
         fields = _field_line(stripped)
@@ -735,18 +738,27 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                     builder.heading_at = index
                 index += 1
                 continue
-        if _is_heading(stripped, next_line) and not chat_line:
-            parent = _BULLET.match(line)
-            if parent and _has_children(line, next_line):
-                # "* Summer schedule" over its own entries: the name of their topic (and of
-                # their section, "* Action item review"), neither an entry nor a heading
-                # for every line after it.
+        heading = _is_heading(stripped, next_line) and not chat_line
+        parent = _BULLET.match(line) if heading else None
+        if parent and _has_children(line, next_line):
+            # A bullet over its own entries heads only them, never every line after it.
+            # "* Action item review" or "* Summer schedule" names their section or topic
+            # and is no entry itself; "- Luis preparará para el lunes:" is one, over its
+            # details.
+            rest = parent.group("rest")
+            words = heading_text(rest).split()
+            kind = section_kind(rest) if len(words) <= 6 else "other"
+            if kind not in ("other", "none") or (
+                len(words) <= 4 and not rest.rstrip().endswith((":", "："))
+            ):
                 builder.flush()
                 indent = len(parent.group("indent"))
                 builder.nested_kind(indent)
-                builder.parents.append((indent, section_kind(parent.group("rest")), None))
+                builder.parents.append((indent, kind, None))
                 index += 1
                 continue
+            heading = False
+        if heading:
             builder.set_heading(stripped)
             index += 2 if _UNDERLINE.match(next_line) else 1
             builder.heading_at = index - 1
@@ -925,12 +937,18 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
 
 
 def _turns_of_repeated_names(candidates: list[Candidate], named: list[tuple[int, str]]) -> None:
-    """Names that come back under the same heading are speakers taking turns in a
-    transcript ("**Alex**:" over what Alex said, "**Hudson**:", then "**Alex**:" again),
-    not each person's list of tasks: every name heading's lines are then its speaker's
-    turns. The same names heading tasks under each topic ("## Estructura" / "Luis:",
-    "Proyecto App" / "Luis:") are task lists."""
-    if len(set(named)) == len(named):
+    """Names that take turns under one topic are speakers in a transcript ("**Alex**:" over
+    what Alex said, "**Hudson**:", then "**Alex**:" again), not each person's list of
+    tasks: every name heading's lines are then its speaker's turns, under every topic of
+    the transcript. The same names heading tasks under each topic ("## Estructura" /
+    "Luis:", "2. Proyecto App" / "Luis:"), or one name heading its list again after a
+    blank line, are task lists."""
+    order: dict[int, list[str]] = {}
+    for topic, name in named:
+        names = order.setdefault(topic, [])
+        if not names or names[-1] != name:
+            names.append(name)
+    if all(len(set(names)) == len(names) for names in order.values()):
         return
     speakers = {name for _, name in named}
     for candidate in candidates:

@@ -116,6 +116,18 @@ def test_a_line_that_dates_all_the_tasks_dates_those_without_their_own(
     assert not _ALL_TASKS.search("dejar todo el stand montado antes del jueves 3 de diciembre")
     assert not _ALL_TASKS.search("get everything for the inspection ready by 1 december")
     assert _ALL_TASKS.search("have everything done by friday")
+    # under a person's name it is that person's line, not a date for everyone's tasks
+    grouped = make_mail(
+        sender="Ana García <ana@consultora.test>",
+        to="Juan Pérez <juan.perez@cliente.test>, Luis Ortega <lortega@cliente.test>",
+        subject="Acta reunión de seguimiento",
+        body="Tareas:\n\nLuis Ortega:\n- Enviar el contrato a Juan.\n"
+        "- Tener todo listo para el lunes.\n\nJuan Pérez:\n- Revisar la web del cliente.\n",
+        date=datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+    )
+    result = extractor.extract(ParsedMail.from_bytes(grouped), date(2026, 11, 26))
+    juan = [item for item in result.items if "juan.perez@cliente.test" in item.owners]
+    assert juan and all(item.due is None for item in juan)
 
 
 def test_only_a_deadline_dates_all_the_tasks_and_a_sentence_after_a_field_stays(

@@ -38,6 +38,8 @@ from mailtrack.nlp.segment import segment, sentences
         ("Agenda and Notes", "mixed"),
         ("Orden del día y desarrollo de la sesión", "mixed"),
         ("Proposed agenda and notes for 4 December", "agenda"),
+        ("Agenda, notes and next steps", "mixed"),
+        ("Borrador del acta: orden del día y acuerdos", "mixed"),
         ("Acuerdos y tareas", "mixed"),
         ("Discusión", "discussion"),
         ("Lo que charlamos:", "discussion"),
@@ -493,3 +495,14 @@ def test_a_list_entry_with_entries_under_it_names_only_their_section() -> None:
     kinds = {c.text: c.section_kind for c in found}
     assert kinds["Approved."] == "agenda"
     assert kinds["Magnus will send the survey to the attendants."] == "mixed"
+
+
+def test_a_bullet_that_says_something_over_its_details_is_an_entry() -> None:
+    found = segment(
+        "Tareas:\n- Luis preparará para el lunes:\n  - el presupuesto de fontanería\n"
+        "  - los planos del garaje\n"
+    )
+    assert (found[0].text, found[0].section_kind) == (
+        "Luis preparará para el lunes:",
+        "actions",
+    )

@@ -259,11 +259,11 @@ def field_kind(stripped: str) -> str | None:
     return kind if kind in _FIELD_KINDS else None
 
 
-def _has_children(line: str, next_line: str) -> bool:
+def _has_children(bullet: re.Match[str], next_line: str) -> bool:
     """A list entry with entries indented under it is their parent ("* Agenda bashing, All"
     over "    * Approved."): it names their section, not that of every line after it."""
-    bullet, child = _BULLET.match(line), _BULLET.match(next_line)
-    return bool(bullet and child and len(child.group("indent")) > len(bullet.group("indent")))
+    child = _BULLET.match(next_line)
+    return bool(child and len(child.group("indent")) > len(bullet.group("indent")))
 
 
 def _is_heading(line: str, next_line: str) -> bool:
@@ -428,7 +428,7 @@ class _Builder:
         # their tasks. It ends at the next heading, name, or blank line after its lines.
         self.group: str | None = None
         # the shape of the group's first line: "bullet", "number", or "" for prose
-        self.group_lists: str | None = None
+        self.group_shape: str | None = None
         self.heading_at = -1  # the line of the last heading
         # every name heading, in order, with the topic it stands under: a topic starts at
         # each heading and at each line of prose outside a name's lines ("Proyecto Web")
@@ -676,9 +676,9 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
             # ... and so is "2. Proyecto App" after Luis's "-" bullets: another list.
             entry = _BULLET.match(line)
             shape = ("number" if _number_of(entry.group("marker")) else "bullet") if entry else ""
-            if builder.group_lists is None:
-                builder.group_lists = shape
-            elif builder.group_lists and shape != builder.group_lists:
+            if builder.group_shape is None:
+                builder.group_shape = shape
+            elif builder.group_shape and shape != builder.group_shape:
                 builder.flush()
                 builder.group = None
         fields = _field_line(stripped)
@@ -733,14 +733,14 @@ def segment(text: str, person: Callable[[str], bool] | None = None) -> list[Cand
                     builder.parents.append((indent, "other", named))
                 else:
                     builder.group = named
-                    builder.group_lists = None
+                    builder.group_shape = None
                     builder.parents = []
                     builder.heading_at = index
                 index += 1
                 continue
         heading = _is_heading(stripped, next_line) and not chat_line
         parent = _BULLET.match(line) if heading else None
-        if parent and _has_children(line, next_line):
+        if parent and _has_children(parent, next_line):
             # A bullet over its own entries heads only them, never every line after it.
             # "* Action item review" or "* Summer schedule" names their section or topic
             # and is no entry itself; "- Luis preparará para el lunes:" is one, over its
